@@ -1,0 +1,3 @@
+"""gitdeploy: push-based GitOps for Kubernetes."""
+
+__version__ = "0.1.0"

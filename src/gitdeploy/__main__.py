@@ -1,0 +1,3 @@
+from gitdeploy.cli import main
+
+main()

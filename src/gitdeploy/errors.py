@@ -1,0 +1,69 @@
+"""The project's own errors and the exit codes they map to.
+
+Every module raises a subclass of `GitdeployError` for problems a user can fix; the error
+boundary in `boundary.py` prints its message and exits with `exit_code`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes, stable across versions (docs/exit-codes.md)."""
+
+    OK = 0
+    ERROR = 1
+    CHANGES = 2
+    INTERNAL = 3
+    INTERRUPTED = 130
+
+
+class GitdeployError(Exception):
+    """A problem the user can act on. `details` are extra lines shown under the message."""
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, message: str, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details or [])
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(f"  {line}" for line in self.details)])
+
+
+class SettingsError(GitdeployError):
+    """An environment's settings file is missing, malformed or holds a bad key."""
+
+
+class LoadError(GitdeployError):
+    """Manifests could not be read: parse errors, non-objects, duplicates."""
+
+
+class TargetError(GitdeployError):
+    """The kube context or cluster does not match the environment (wrong-cluster guard)."""
+
+
+class KubeError(GitdeployError):
+    """The Kubernetes API refused or failed a request, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        details: list[str] | None = None,
+        *,
+        status: int = 0,
+        reason: str = "",
+    ) -> None:
+        super().__init__(message, details)
+        self.status = status
+        self.reason = reason
+
+
+class RefusedError(GitdeployError):
+    """The user declined, or confirmation was impossible (no terminal and no --yes)."""
+
+
+class ApplyFailed(GitdeployError):
+    """Some objects failed to apply; the apply report says which."""

@@ -1,0 +1,114 @@
+"""Environment settings: `environments/<env>/gitdeploy.yaml`, strictly checked.
+
+Every key is documented in docs/configuration.md. Unknown keys and wrong types are errors naming
+the key and the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitdeploy.errors import SettingsError
+
+SETTINGS_FILE = "gitdeploy.yaml"
+DEFAULT_NAMESPACE = "default"
+
+
+@dataclass(frozen=True)
+class ClusterGuard:
+    """Identity guards: the API server URL and the UID of the `kube-system` namespace."""
+
+    server: str | None = None
+    uid: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    context: str
+    namespace: str = DEFAULT_NAMESPACE
+    cluster: ClusterGuard = ClusterGuard()
+    protected: bool = False
+    prune: bool = False
+    suspend: bool = False
+    exclude: tuple[str, ...] = ()
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _str_list(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
+        return tuple(value)
+    return None
+
+
+_Checker = Callable[[Any], Any]
+
+# key -> (checker, description of the expected type)
+_TOP_KEYS: dict[str, tuple[_Checker, str]] = {
+    "context": (_str, "a non-empty string"),
+    "namespace": (_str, "a non-empty string"),
+    "cluster": (lambda v: v if isinstance(v, dict) else None, "a mapping"),
+    "protected": (_bool, "true or false"),
+    "prune": (_bool, "true or false"),
+    "suspend": (_bool, "true or false"),
+    "exclude": (_str_list, "a list of path patterns"),
+}
+_CLUSTER_KEYS: dict[str, tuple[_Checker, str]] = {
+    "server": (_str, "a non-empty string (the API server URL)"),
+    "uid": (_str, "a non-empty string (the UID of the kube-system namespace)"),
+}
+
+
+def _check_keys(
+    data: Mapping[Any, Any], schema: dict[str, tuple[_Checker, str]], prefix: str, path: Path
+) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in schema:
+            known = ", ".join(f"{prefix}{k}" for k in schema)
+            raise SettingsError(f"{path}: unknown key '{name}' (known keys: {known})")
+        checker, expected = schema[key]
+        result = checker(value)
+        if result is None:
+            raise SettingsError(f"{path}: '{name}' must be {expected}, got {value!r}")
+        checked[key] = result
+    return checked
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    """Parse and check one settings file's text; `path` is used in messages."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise SettingsError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: must be a mapping of settings, got {type(data).__name__}")
+    top = _check_keys(data, _TOP_KEYS, "", path)
+    if "context" not in top:
+        raise SettingsError(f"{path}: missing required key 'context' (the kube context to use)")
+    cluster = _check_keys(top.get("cluster", {}), _CLUSTER_KEYS, "cluster.", path)
+    return Settings(
+        context=top["context"],
+        namespace=top.get("namespace", DEFAULT_NAMESPACE),
+        cluster=ClusterGuard(server=cluster.get("server"), uid=cluster.get("uid")),
+        protected=top.get("protected", False),
+        prune=top.get("prune", False),
+        suspend=top.get("suspend", False),
+        exclude=top.get("exclude", ()),
+    )

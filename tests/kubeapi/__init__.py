@@ -1,0 +1,1 @@
+"""A local Kubernetes API server for gitdeploy's tests (see server.py)."""
