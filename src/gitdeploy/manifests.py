@@ -88,11 +88,12 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """Safe YAML with Kubernetes' expectations: duplicate keys are errors, keys become strings,
-    and dates stay strings (as kubectl reads them)."""
+    and dates and a bare `=` stay strings (as kubectl reads them)."""
 
 
+_STRING_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _STRING_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 

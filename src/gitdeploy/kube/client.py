@@ -1,0 +1,142 @@
+"""The one wrapper around the Kubernetes API: every request goes through `KubeClient.request`,
+which times it, reports it to the request log (`-v`), and turns failures into `KubeError`s that
+say what to fix."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import urllib3
+from kubernetes import client as k8s
+
+from gitdeploy.errors import KubeError
+
+RequestLog = Callable[[str], None]
+APPLY_PATCH = "application/apply-patch+yaml"
+MERGE_PATCH = "application/merge-patch+json"
+FIELD_MANAGER = "gitdeploy"
+
+
+class ApiStatusError(KubeError):
+    """The server answered with an error status; `status`, `reason` and `body` are its own."""
+
+    def __init__(self, message: str, *, status: int, reason: str, body: dict[str, Any]) -> None:
+        super().__init__(message, status=status, reason=reason)
+        self.body = body
+
+
+def _describe(method: str, path: str) -> str:
+    return f"{method} {path.split('?')[0]}"
+
+
+class KubeClient:
+    def __init__(self, api_client: k8s.ApiClient, server: str, *, timeout: float,
+                 log: RequestLog | None = None) -> None:
+        self._api = api_client
+        self.server = server
+        self.timeout = timeout
+        self._log = log
+
+    def request(self, method: str, path: str, *, query: dict[str, str] | None = None,
+                body: Any = None, content_type: str | None = None) -> dict[str, Any]:
+        full_path = path + (f"?{urlencode(query)}" if query else "")
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        elif body is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.monotonic()
+        try:
+            method_, url, header_params, body_, _ = self._api.param_serialize(
+                method=method, resource_path=full_path, header_params=headers, body=body,
+                auth_settings=["BearerToken"],
+            )
+            response = self._api.call_api(method_, url, header_params, body_,
+                                          _request_timeout=self.timeout)
+            raw = response.read()
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            self._report(method, full_path, "failed", started)
+            raise KubeError(
+                f"cannot reach the API server at {self.server} ({_describe(method, path)})",
+                [_connection_problem(exc), "check the network, VPN and the kube context"],
+            ) from None
+        except k8s.ApiException as exc:  # raised by the client for TLS problems
+            self._report(method, full_path, "failed", started)
+            raise KubeError(f"cannot talk to the API server at {self.server}: {exc.reason}"
+                            ) from None
+        self._report(method, full_path, str(response.status), started)
+        data = _decode(raw)
+        if response.status >= 400:
+            raise _status_error(method, path, response.status, data)
+        return data
+
+    def _report(self, method: str, path: str, status: str, started: float) -> None:
+        if self._log is not None:
+            elapsed = (time.monotonic() - started) * 1000
+            self._log(f"{method} {path} {status} {elapsed:.0f}ms")
+
+    # ---- conveniences -------------------------------------------------------------------
+    def get(self, path: str) -> dict[str, Any] | None:
+        """The object at `path`, or None when the server says it does not exist."""
+        try:
+            return self.request("GET", path)
+        except ApiStatusError as error:
+            if error.status == 404 and error.reason == "NotFound":
+                return None
+            raise
+
+    def apply(self, path: str, body: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:
+        query = {"fieldManager": FIELD_MANAGER, "force": "true"}
+        if dry_run:
+            query["dryRun"] = "All"
+        return self.request("PATCH", path, query=query, body=body, content_type=APPLY_PATCH)
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {"message": raw.decode("utf-8", errors="replace")[:500]}
+    return data if isinstance(data, dict) else {"items": data}
+
+
+def _connection_problem(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason)
+    if "timed out" in text.lower() or isinstance(reason, urllib3.exceptions.TimeoutError):
+        return "the request timed out (see --request-timeout)"
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.split(": ", 1)[-1][:300]
+
+
+_HINTS = {
+    401: "the credentials of this kube context were rejected: log in again or refresh the token",
+    403: "the kube user lacks permission for this request (RBAC)",
+    409: "the object changed on the server meanwhile, or another tool holds it: run again",
+    429: "the API server is throttling requests: retry later or lower --concurrency",
+}
+
+
+def _status_error(method: str, path: str, status: int, data: dict[str, Any]) -> ApiStatusError:
+    reason = str(data.get("reason") or "")
+    message = str(data.get("message") or f"HTTP {status}")
+    details: list[str] = []
+    for cause in (data.get("details") or {}).get("causes") or []:
+        field = cause.get("field")
+        if field and field not in message:
+            details.append(f"{field}: {cause.get('message', '')}")
+    hint = _HINTS.get(status) or ("the API server failed: retry, or check its health"
+                                  if status >= 500 else None)
+    if hint:
+        details.append(hint)
+    text = f"{_describe(method, path)}: {status} {reason or 'error'}: {message}"
+    error = ApiStatusError(text, status=status, reason=reason, body=data)
+    error.details = details
+    return error

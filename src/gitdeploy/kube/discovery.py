@@ -1,0 +1,68 @@
+"""Lazy API discovery: resolve (apiVersion, kind) to a REST resource, fetching only the group
+versions that a plan uses, each once."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from gitdeploy.kube.client import KubeClient
+from gitdeploy.manifests import group_of
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    verbs: tuple[str, ...] = ()
+
+    @property
+    def group(self) -> str:
+        return group_of(self.api_version)
+
+    def collection_path(self, namespace: str = "") -> str:
+        base = f"/apis/{self.api_version}" if "/" in self.api_version else f"/api/{self.api_version}"
+        if self.namespaced and namespace:
+            return f"{base}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{self.plural}"
+
+    def path(self, namespace: str, name: str) -> str:
+        return f"{self.collection_path(namespace)}/{name}"
+
+
+class Discovery:
+    def __init__(self, client: KubeClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._group_versions: dict[str, dict[str, ResourceInfo] | None] = {}
+
+    def resolve(self, api_version: str, kind: str) -> ResourceInfo | None:
+        """The resource serving `kind` in `api_version`, or None if the server has none."""
+        resources = self._resources(api_version)
+        return resources.get(kind) if resources else None
+
+    def forget(self, api_version: str) -> None:
+        with self._lock:
+            self._group_versions.pop(api_version, None)
+
+    def _resources(self, api_version: str) -> dict[str, ResourceInfo] | None:
+        with self._lock:
+            if api_version in self._group_versions:
+                return self._group_versions[api_version]
+        path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
+        data = self._client.get(path)
+        resources: dict[str, ResourceInfo] | None = None
+        if data is not None:
+            resources = {}
+            for entry in data.get("resources") or []:
+                if "/" in entry.get("name", ""):
+                    continue  # subresource
+                resources[entry["kind"]] = ResourceInfo(
+                    api_version=api_version, kind=entry["kind"], plural=entry["name"],
+                    namespaced=bool(entry.get("namespaced")), verbs=tuple(entry.get("verbs") or ()),
+                )
+        with self._lock:
+            self._group_versions[api_version] = resources
+        return resources

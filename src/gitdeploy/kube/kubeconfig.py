@@ -1,0 +1,71 @@
+"""Kubeconfig handling: find the file(s), check a context, build a client for it.
+
+gitdeploy always names the context explicitly and never changes the kubeconfig's current context.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.config.config_exception import ConfigException
+
+from gitdeploy.errors import TargetError
+
+
+@dataclass(frozen=True)
+class ContextInfo:
+    name: str
+    server: str
+    kubeconfig: str
+
+
+def kubeconfig_path(option: str | None) -> str:
+    """`--kubeconfig`, else `$KUBECONFIG` (which may list several files), else ~/.kube/config."""
+    if option:
+        return option
+    from_env = os.environ.get("KUBECONFIG", "")
+    if from_env.strip():
+        return from_env
+    return str(Path.home() / ".kube" / "config")
+
+
+def _files(kubeconfig: str) -> list[str]:
+    return [part for part in kubeconfig.split(os.pathsep) if part]
+
+
+def load_context(kubeconfig: str, context: str, *, timeout: float, pool_size: int
+                 ) -> tuple[ContextInfo, k8s.ApiClient]:
+    """Check that `context` exists and build an API client bound to it."""
+    existing = [f for f in _files(kubeconfig) if Path(f).is_file()]
+    if not existing:
+        raise TargetError(f"no kubeconfig found at {kubeconfig}",
+                          ["set KUBECONFIG or pass --kubeconfig"])
+    joined = os.pathsep.join(existing)
+    try:
+        contexts, _ = k8s_config.list_kube_config_contexts(config_file=joined)
+    except (ConfigException, OSError, ValueError) as exc:
+        raise TargetError(f"cannot read kubeconfig {joined}: {exc}") from None
+    names = [c["name"] for c in contexts or []]
+    if context not in names:
+        raise TargetError(
+            f"context '{context}' is not in the kubeconfig ({joined})",
+            [f"contexts there: {', '.join(names) or 'none'}"],
+        )
+    configuration = k8s.Configuration()
+    try:
+        k8s_config.load_kube_config(config_file=joined, context=context,
+                                    client_configuration=configuration, persist_config=False)
+    except (ConfigException, OSError, ValueError) as exc:
+        raise TargetError(f"cannot use context '{context}' from {joined}: {exc}") from None
+    configuration.retries = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0,
+                                          redirect=0, backoff_factor=0.2)
+    configuration.connection_pool_maxsize = max(pool_size, 4)
+    api_client = k8s.ApiClient(configuration)
+    api_client.user_agent = "gitdeploy"
+    info = ContextInfo(name=context, server=configuration.host.rstrip("/"), kubeconfig=joined)
+    return info, api_client

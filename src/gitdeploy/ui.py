@@ -1,0 +1,47 @@
+"""The one place that writes to the terminal: results to stdout, messages, progress and prompts
+to stderr. Created once per command and passed down."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+
+@dataclass
+class UI:
+    out: Console  # results: what `-o json > plan.json` captures
+    err: Console  # messages, request log, progress, prompts
+    stdin: TextIO
+    interactive: bool  # a person can answer prompts (stdin is a terminal)
+    verbose: bool = False
+
+    @classmethod
+    def create(cls, *, verbose: bool = False) -> UI:
+        stdin = sys.stdin
+        interactive = bool(stdin is not None and stdin.isatty())
+        return cls(out=Console(file=sys.stdout, soft_wrap=True),
+                   err=Console(file=sys.stderr, soft_wrap=True),
+                   stdin=stdin, interactive=interactive, verbose=verbose)
+
+    def log(self, line: str) -> None:
+        """A line of the `-v` trace (API requests, external commands)."""
+        if self.verbose:
+            self.err.print(f"[dim]» {escape(line)}[/dim]", highlight=False)
+
+    def note(self, text: str) -> None:
+        self.err.print(text, highlight=False)
+
+    def error(self, message: str, details: list[str]) -> None:
+        self.err.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)
+        for line in details:
+            self.err.print(f"  {escape(line)}", highlight=False)
+
+    def ask(self, prompt: str) -> str:
+        self.err.print(prompt, end="", highlight=False)
+        self.err.file.flush()
+        answer = self.stdin.readline()
+        return answer.strip()

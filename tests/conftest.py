@@ -1,0 +1,143 @@
+"""Shared fixtures: tripwires against the user's real kubeconfig and home, real git
+repositories in tmp_path, the local test API server, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from gitdeploy.cli import app
+from tests.kubeapi.server import TestApiServer
+
+PROJECT = Path(__file__).resolve().parents[1]
+EXAMPLE = PROJECT / "environments"
+REALWORLD = PROJECT.parent / "shared" / "realworld"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Committer",
+    "GIT_COMMITTER_EMAIL": "committer@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@pytest.fixture(autouse=True)
+def tripwires(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any use of the real home directory or kubeconfig fails: HOME points at a folder that
+    does not exist and KUBECONFIG is unset."""
+    missing_home = tmp_path_factory.mktemp("tripwire") / "no-home-here"
+    monkeypatch.setenv("HOME", str(missing_home))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    for name in ("XDG_CONFIG_HOME", "GITHUB_STEP_SUMMARY", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in GIT_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True, env={**os.environ, **GIT_ENV}).stdout
+
+
+@dataclass
+class ConfigRepo:
+    """A real git repository holding an environments/ tree."""
+
+    root: Path
+
+    def write(self, relative: str, content: str | dict[str, Any] | list[Any]) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content)
+        elif isinstance(content, list):
+            path.write_text(yaml.safe_dump_all(content, sort_keys=False))
+        else:
+            path.write_text(yaml.safe_dump(content, sort_keys=False))
+        return path
+
+    def settings(self, env: str, **settings: Any) -> Path:
+        return self.write(f"environments/{env}/gitdeploy.yaml", settings)
+
+    def commit(self, message: str = "change") -> str:
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "--allow-empty", "-m", message)
+        return git(self.root, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> ConfigRepo:
+    root = tmp_path / "config"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "environments").mkdir()
+    return ConfigRepo(root)
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> ConfigRepo:
+    """The bundled example environments/, committed in a fresh repository."""
+    root = tmp_path / "example"
+    root.mkdir()
+    shutil.copytree(EXAMPLE, root / "environments")
+    git(root, "init", "-q", "-b", "main")
+    config = ConfigRepo(root)
+    config.commit("example")
+    return config
+
+
+@pytest.fixture
+def api_server() -> Iterator[TestApiServer]:
+    with TestApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def kubeconfig(api_server: TestApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+               ) -> Path:
+    """KUBECONFIG with contexts `test`, `kind-dev` and `prod`, all reaching the test server."""
+    path = api_server.kubeconfig(tmp_path / "kubeconfig", context="test",
+                                 extra_contexts={"kind-dev": api_server.url,
+                                                 "prod": api_server.url})
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    return path
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def cli(repo: ConfigRepo) -> Any:
+    """Run gitdeploy in-process, in the config repository, without a terminal."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, cwd: Path | None = None) -> CliResult:
+        old = Path.cwd()
+        os.chdir(cwd or repo.root)
+        try:
+            result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        finally:
+            os.chdir(old)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return run

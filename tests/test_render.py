@@ -1,0 +1,161 @@
+"""Loading plain YAML: recursion, multi-document files, lists, defaults, and every loading
+error, including real-world files nobody on this team wrote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests import objects
+from tests.conftest import REALWORLD, ConfigRepo
+
+
+def rendered(cli, env: str) -> list[dict]:
+    result = cli("render", env, "-o", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["objects"]
+
+
+def test_recursive_sorted_multi_document_with_lists_and_defaults(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="dev", namespace="shop")
+    repo.write("environments/dev/b/nested/z.yml", objects.configmap("z", {"a": "1"}))
+    repo.write("environments/dev/a.yaml", [objects.namespace("shop"),
+                                           objects.configmap("a", {"k": "v"}, namespace="other")])
+    repo.write("environments/dev/list.yaml", {"apiVersion": "v1", "kind": "List", "items": [
+        objects.service("web"), objects.configmap("from-list", {})]})
+    repo.write("environments/dev/empty.yaml", "# only a comment\n---\n---\n")
+    repo.write("environments/dev/README.md", "not yaml, not read\n")
+    found = rendered(cli, "dev")
+    names = [(o["object"]["kind"], o["object"]["metadata"]["name"],
+              o["object"]["metadata"].get("namespace")) for o in found]
+    assert names == [
+        ("Namespace", "shop", None),
+        ("ConfigMap", "a", "other"),
+        ("ConfigMap", "z", "shop"),
+        ("Service", "web", "shop"),
+        ("ConfigMap", "from-list", "shop"),
+    ]
+    assert found[1]["source"] == "environments/dev/a.yaml:6"  # after the ---
+
+
+def test_cluster_scoped_objects_get_no_namespace(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="dev", namespace="shop")
+    repo.write("environments/dev/crd.yaml", [
+        objects.crd("example.com", "Widget", "widgets", scope="Cluster"),
+        objects.custom("example.com", "Widget", "w", {}),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": "reader"}, "rules": []},
+    ])
+    found = rendered(cli, "dev")
+    assert all("namespace" not in o["object"]["metadata"] for o in found)
+
+
+def test_dates_stay_strings_and_crlf_is_read(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="dev")
+    (repo.root / "environments/dev/cm.yaml").write_bytes(
+        b"apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: dates\r\n"
+        b"data:\r\n  released: 2024-01-02\r\n")
+    found = rendered(cli, "dev")
+    assert found[0]["object"]["data"] == {"released": "2024-01-02"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n",
+         "environments/dev/bad.yaml:5: duplicate key 'name'"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [a\n",
+         "environments/dev/bad.yaml:5:"),
+        ("foo: bar\n", "environments/dev/bad.yaml:1: not a Kubernetes object: no apiVersion or "
+                       "kind"),
+        ("apiVersion: v1\nkind: ConfigMap\n", "ConfigMap has no metadata"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", "ConfigMap has no metadata.name"),
+        ("- a\n- b\n", "expected a Kubernetes object (a mapping), found a list"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .name }}\n",
+         "environments/dev/bad.yaml:4"),
+    ],
+)
+def test_loading_errors_name_file_and_line(repo: ConfigRepo, cli, content: str,
+                                           message: str) -> None:
+    repo.settings("dev", context="dev")
+    repo.write("environments/dev/bad.yaml", content)
+    result = cli("render", "dev")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "exclude" in result.stderr  # says how to skip files that are not manifests
+
+
+def test_duplicate_objects_name_both_files(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="dev", namespace="shop")
+    repo.write("environments/dev/one.yaml", objects.configmap("app", {}))
+    repo.write("environments/dev/two.yaml", objects.configmap("app", {}, namespace="shop"))
+    result = cli("render", "dev")
+    assert result.exit_code == 1
+    assert ("ConfigMap shop/app: defined in environments/dev/one.yaml:1 and in "
+            "environments/dev/two.yaml:1") in result.stderr
+
+
+def test_same_name_in_other_namespace_or_kind_is_not_a_duplicate(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="dev", namespace="shop")
+    repo.write("environments/dev/one.yaml", [objects.configmap("app", {}),
+                                             objects.configmap("app", {}, namespace="other"),
+                                             objects.secret("app", {})])
+    assert len(rendered(cli, "dev")) == 3
+
+
+def test_exclude_skips_paths(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="dev", exclude=["templates", "*.tmpl.yaml"])
+    repo.write("environments/dev/templates/x.yaml", "name: {{ x }}\n")
+    repo.write("environments/dev/a.tmpl.yaml", "name: {{ x }}\n")
+    repo.write("environments/dev/ok.yaml", objects.configmap("ok", {}))
+    assert [o["object"]["metadata"]["name"] for o in rendered(cli, "dev")] == ["ok"]
+
+
+def _copy_tree(repo: ConfigRepo, source: str, env: str) -> None:
+    shutil.copytree(REALWORLD / source, repo.root / "environments" / env, dirs_exist_ok=True)
+
+
+def test_kubernetes_examples_report_every_tricky_file(repo: ConfigRepo, cli) -> None:
+    _copy_tree(repo, "kubernetes-examples", "examples")
+    repo.settings("examples", context="dev")
+    result = cli("render", "examples")
+    assert result.exit_code == 1
+    err = result.stderr
+    # duplicate keys, with file and line
+    assert "_archived/openshift-origin/etcd-controller.yaml:12: duplicate key 'selector'" in err
+    assert "quobyte-admin-secret.yaml:9: duplicate key 'type'" in err
+    # template files that are not YAML objects
+    assert "newrelic-config-template.yaml" in err
+    # YAML that is not a Kubernetes object
+    assert "databases/cassandra/image/files/cassandra.yaml:" in err
+    assert "not a Kubernetes object" in err
+
+
+def test_kubernetes_examples_load_once_tricky_files_are_excluded(repo: ConfigRepo, cli) -> None:
+    _copy_tree(repo, "kubernetes-examples", "examples")
+    repo.settings("examples", context="dev", exclude=[
+        "*template*.yaml", "_archived/openshift-origin", "*/quobyte-admin-secret.yaml",
+        "*/scaleio/sc-pvc.yaml", "databases/cassandra/image/files", "databases/cassandra/java",
+    ])
+    result = cli("render", "examples", "-o", "json")
+    if result.exit_code == 1:  # same-named objects in different examples: each is reported
+        assert "defined in environments/examples/" in result.stderr
+        assert "duplicate key" not in result.stderr
+        return
+    raise AssertionError("the examples tree reuses names across examples; expected duplicates")
+
+
+def test_kube_prometheus_manifests_with_lists_and_large_crds(repo: ConfigRepo, cli) -> None:
+    _copy_tree(repo, "kube-prometheus/manifests", "monitoring")
+    repo.settings("monitoring", context="dev", namespace="monitoring")
+    found = rendered(cli, "monitoring")
+    kinds = [o["object"]["kind"] for o in found]
+    assert "ConfigMapList" not in kinds and "RoleList" not in kinds
+    assert kinds.count("CustomResourceDefinition") >= 10
+    sizes = [len(json.dumps(o["object"])) for o in found]
+    assert max(sizes) > 300_000  # the large CRDs arrive whole
+    secrets = [o for o in found if o["object"]["kind"] == "Secret"]
+    assert secrets and all(set((s["object"].get("stringData") or s["object"].get("data") or {})
+                               .values()) <= {"<masked>"} for s in secrets)

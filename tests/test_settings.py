@@ -1,0 +1,82 @@
+"""Environment settings: discovery of environments and every settings error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ConfigRepo
+
+
+def test_envs_lists_environments_and_skips_folders_without_settings(repo: ConfigRepo,
+                                                                     cli) -> None:
+    repo.settings("prod", context="prod-ctx", namespace="shop", protected=True,
+                  cluster={"server": "https://prod:6443", "uid": "abc"})
+    repo.settings("beta", context="beta-ctx")
+    repo.write("environments/base/deployment.yaml", "kind: Deployment\n")
+    result = cli("envs", "-o", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [e["name"] for e in doc["environments"]] == ["beta", "prod"]
+    prod = doc["environments"][1]
+    assert prod["context"] == "prod-ctx"
+    assert prod["namespace"] == "shop"
+    assert prod["protected"] is True
+    assert prod["cluster"] == {"server": "https://prod:6443", "uid": "abc"}
+    assert doc["environments"][0]["namespace"] == "default"
+
+
+def test_envs_text_table(repo: ConfigRepo, cli) -> None:
+    repo.settings("prod", context="prod-ctx", protected=True)
+    result = cli("envs")
+    assert result.exit_code == 0
+    assert "prod-ctx" in result.stdout
+    assert "protected" in result.stdout
+
+
+def test_folder_without_settings_is_not_an_environment(repo: ConfigRepo, cli) -> None:
+    repo.settings("prod", context="x")
+    repo.write("environments/base/app.yaml", "apiVersion: v1\n")
+    result = cli("render", "base")
+    assert result.exit_code == 1
+    assert "environments/base is not an environment" in result.stderr
+
+
+def test_unknown_environment_names_the_known_ones(repo: ConfigRepo, cli) -> None:
+    repo.settings("prod", context="x")
+    result = cli("render", "staging")
+    assert result.exit_code == 1
+    assert "no environment 'staging' (environments: prod)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("namespace: shop\n", "missing required key 'context'"),
+        ("context: x\nreplicas: 3\n", "unknown key 'replicas'"),
+        ("context: x\ncluster:\n  url: https://x\n", "unknown key 'cluster.url'"),
+        ("context: 3\n", "'context' must be a non-empty string, got 3"),
+        ("context: x\nprotected: 'yes'\n", "'protected' must be true or false"),
+        ("context: x\nprune: 1\n", "'prune' must be true or false"),
+        ("context: x\nsuspend: []\n", "'suspend' must be true or false"),
+        ("context: x\ncluster: https://x\n", "'cluster' must be a mapping"),
+        ("context: x\ncluster:\n  uid: 7\n", "'cluster.uid' must be a non-empty string"),
+        ("context: x\nexclude: templates\n", "'exclude' must be a list of path patterns"),
+        ("- context\n", "must be a mapping of settings"),
+        ("context: [x\n", "gitdeploy.yaml:2: not valid YAML"),
+    ],
+)
+def test_settings_errors_name_key_and_file(repo: ConfigRepo, cli, content: str,
+                                           message: str) -> None:
+    repo.write("environments/prod/gitdeploy.yaml", content)
+    result = cli("render", "prod")
+    assert result.exit_code == 1
+    assert "environments/prod/gitdeploy.yaml" in result.stderr
+    assert message in result.stderr
+
+
+def test_no_environments_folder(tmp_path, cli) -> None:
+    result = cli("envs", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "no 'environments/' folder" in result.stderr
