@@ -88,7 +88,8 @@ class TestApiServer:
         return f"http://{host}:{port}"
 
     def start(self) -> TestApiServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -1,0 +1,171 @@
+"""Diff: the server's dry run against the live state, classified and normalized."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests import objects
+from tests.conftest import ConfigRepo
+from tests.kubeapi.server import TestApiServer
+
+
+@pytest.fixture
+def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
+    repo.settings("dev", context="kind-dev", namespace="shop")
+    repo.write("environments/dev/ns.yaml", objects.namespace("shop"))
+    repo.write("environments/dev/app.yaml", [
+        objects.configmap("settings", {"LOG_LEVEL": "info"}),
+        objects.deployment("web", replicas=2),
+        objects.service("web"),
+    ])
+    repo.commit()
+    return repo
+
+
+def plan_json(cli, env: str = "dev") -> dict:
+    result = cli("diff", env, "-o", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def actions(plan: dict) -> dict[str, str]:
+    return {f"{c['kind']}/{c['name']}": c["action"] for c in plan["changes"]}
+
+
+def test_first_diff_creates_everything(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    plan = plan_json(cli)
+    assert actions(plan) == {"Namespace/shop": "create", "ConfigMap/settings": "create",
+                             "Deployment/web": "create", "Service/web": "create"}
+    assert plan["summary"] == {"create": 4, "update": 0, "unchanged": 0, "changes": 4}
+    assert api_server.writes() == []
+
+
+def test_apply_then_diff_shows_no_changes(dev: ConfigRepo, cli) -> None:
+    applied = cli("apply", "dev", "--yes")
+    assert applied.exit_code == 0, applied.output
+    again = cli("diff", "dev", "--exit-code")
+    assert again.exit_code == 0, again.output
+    assert "No changes: dev matches git." in again.stdout
+    assert set(actions(plan_json(cli)).values()) == {"unchanged"}
+
+
+def test_update_shows_only_the_changed_lines(dev: ConfigRepo, cli) -> None:
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    dev.write("environments/dev/app.yaml", [
+        objects.configmap("settings", {"LOG_LEVEL": "debug"}),
+        objects.deployment("web", replicas=2, image="nginx:1.28"),
+        objects.service("web"),
+    ])
+    plan = plan_json(cli)
+    assert actions(plan) == {"Namespace/shop": "unchanged", "ConfigMap/settings": "update",
+                             "Deployment/web": "update", "Service/web": "unchanged"}
+    deployment = next(c for c in plan["changes"] if c["kind"] == "Deployment")
+    changed = [line for line in deployment["diff"].splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["-        image: nginx:1.27", "+        image: nginx:1.28"]
+
+
+def test_normalization_hides_server_fields_and_defaults_stay_out_of_the_diff(
+        dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    live = api_server.cluster.objects[("apps", "deployments", "shop", "web")]
+    assert live["metadata"]["managedFields"] and live["spec"]["revisionHistoryLimit"] == 10
+    dev.write("environments/dev/app.yaml", [
+        objects.configmap("settings", {"LOG_LEVEL": "info"}),
+        objects.deployment("web", replicas=3),
+        objects.service("web"),
+    ])
+    diff = next(c for c in plan_json(cli)["changes"] if c["kind"] == "Deployment")["diff"]
+    for hidden in ("managedFields", "resourceVersion", "uid:", "creationTimestamp",
+                   "generation"):
+        assert hidden not in diff
+    changed = [line for line in diff.splitlines()
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["-  replicas: 2", "+  replicas: 3"]  # server defaults are no change
+
+
+def test_drift_by_another_manager_is_shown_and_taken_back(dev: ConfigRepo, cli,
+                                                          api_server: TestApiServer) -> None:
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    api_server.cluster.merge_patch(api_server.cluster.types[("apps", "deployments")], "v1",
+                                   "shop", "web", {"spec": {"replicas": 0}}, "kubectl-edit",
+                                   False)
+    plan = plan_json(cli)
+    deployment = next(c for c in plan["changes"] if c["kind"] == "Deployment")
+    assert deployment["action"] == "update"
+    assert deployment["drift"] == [{"field": "spec.replicas", "manager": "kubectl-edit"}]
+    assert "-  replicas: 0\n+  replicas: 2" in deployment["diff"]
+    text = cli("diff", "dev")
+    assert "drift: spec.replicas was changed in the cluster by kubectl-edit" in text.stdout
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    live = api_server.cluster.objects[("apps", "deployments", "shop", "web")]
+    assert live["spec"]["replicas"] == 2
+    assert [m["manager"] for m in live["metadata"]["managedFields"]] == ["gitdeploy"]
+
+
+def test_field_removed_from_git_is_removed_from_the_cluster(dev: ConfigRepo, cli,
+                                                            api_server: TestApiServer) -> None:
+    dev.write("environments/dev/app.yaml", [objects.configmap("settings", {"A": "1", "B": "2"})])
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    dev.write("environments/dev/app.yaml", [objects.configmap("settings", {"A": "1"})])
+    change = next(c for c in plan_json(cli)["changes"] if c["kind"] == "ConfigMap")
+    assert change["action"] == "update"
+    assert "-  B: '2'" in change["diff"]
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    assert api_server.cluster.objects[("", "configmaps", "shop", "settings")]["data"] == {
+        "A": "1"}
+
+
+def test_objects_in_a_namespace_the_plan_creates_are_unverified_creates(
+        dev: ConfigRepo, cli) -> None:
+    plan = plan_json(cli)
+    by_kind = {c["kind"]: c for c in plan["changes"]}
+    assert by_kind["Namespace"]["verified"] is True
+    assert by_kind["Deployment"]["verified"] is False
+    assert "namespace shop is created by this plan" in by_kind["Deployment"]["note"]
+    assert "+kind: Deployment" in by_kind["Deployment"]["diff"]
+
+
+def test_crd_and_custom_resource_in_one_plan(repo: ConfigRepo, kubeconfig, cli,
+                                             api_server: TestApiServer) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/crd.yaml", objects.crd("example.com", "Widget", "widgets"))
+    repo.write("environments/dev/widget.yaml",
+               objects.custom("example.com", "Widget", "gear", {"size": 3}))
+    api_server.cluster.crd_establish_delay = 0.5
+    plan = plan_json(cli)
+    widget = next(c for c in plan["changes"] if c["kind"] == "Widget")
+    assert widget["action"] == "create" and widget["verified"] is False
+    assert "CustomResourceDefinition is created by this plan" in widget["note"]
+    applied = cli("apply", "dev", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert ("example.com", "widgets", "default", "gear") in api_server.cluster.objects
+    assert set(actions(plan_json(cli)).values()) == {"unchanged"}
+
+
+def test_lists_live_objects_once_per_kind_and_namespace(repo: ConfigRepo, kubeconfig, cli,
+                                                        api_server: TestApiServer) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/cms.yaml",
+               [objects.configmap(f"cm-{i}", {"i": str(i)}) for i in range(20)])
+    assert cli("diff", "dev").exit_code == 0
+    reads = [r for r in api_server.requests if r.method == "GET"]
+    assert [r.path for r in reads].count("/api/v1/namespaces/default/configmaps") == 1
+    assert not any(r.path.startswith("/api/v1/namespaces/default/configmaps/") for r in reads)
+
+
+def test_verbose_prints_every_request(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    result = cli("diff", "dev", "-v")
+    assert result.exit_code == 0
+    logged = [line for line in result.stderr.splitlines() if line.startswith("» ")]
+    assert len(logged) == len(api_server.requests)
+    assert any(line.startswith("» PATCH /api/v1/namespaces/shop?fieldManager=gitdeploy"
+                               "&force=true&dryRun=All 201 ") and line.endswith("ms")
+               for line in logged)
+
+
+def test_exit_code_two_when_changes(dev: ConfigRepo, cli) -> None:
+    assert cli("diff", "dev", "--exit-code").exit_code == 2
+    assert cli("diff", "dev").exit_code == 0
