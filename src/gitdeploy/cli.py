@@ -3,6 +3,7 @@ to a renderer; the error boundary turns failures into exit codes (docs/exit-code
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -51,6 +52,9 @@ EnvName = Annotated[str, typer.Argument(help="Environment: a folder under enviro
 
 
 def _run(verbose: bool, command: object) -> None:
+    # urllib3 logs its connection retries as warnings; the request log (-v) and our errors
+    # say what happened instead.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
     ui = UI.create(verbose=verbose)
     code = boundary.run(ui, lambda: command(ui))  # type: ignore[operator]
     raise typer.Exit(code)

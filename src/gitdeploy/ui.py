@@ -41,7 +41,7 @@ class UI:
             self.err.print(f"  {escape(line)}", highlight=False)
 
     def ask(self, prompt: str) -> str:
-        self.err.print(prompt, end="", highlight=False)
+        self.err.print(prompt, end="", markup=False, highlight=False)
         self.err.file.flush()
         answer = self.stdin.readline()
         return answer.strip()

@@ -38,9 +38,14 @@ class Fault:
     delay: float = 0.0
     times: int | None = None
     message: str = "injected failure"
+    dry_run: bool | None = None  # None: both; True/False: only dry runs / only real writes
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method in ("*", method)) and re.search(self.path, path) is not None
+    def matches(self, method: str, path: str, dry_run: bool) -> bool:
+        return (
+            self.method in ("*", method)
+            and re.search(self.path, path) is not None
+            and self.dry_run in (None, dry_run)
+        )
 
 
 @dataclass
@@ -172,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         user = ""
         try:
             user = self._authenticate()
-            self._apply_faults(parts.path)
+            self._apply_faults(parts.path, "All" in query.get("dryRun", []))
             status, body = Router(self.api, self.command, parts.path, query, raw, user,
                                   self.headers.get("Content-Type", ""),
                                   self.headers.get("User-Agent", "")).route()
@@ -195,9 +200,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(401, "Unauthorized", "Unauthorized")
         return user
 
-    def _apply_faults(self, path: str) -> None:
+    def _apply_faults(self, path: str, dry_run: bool) -> None:
         for fault in list(self.api.behaviour.faults):
-            if not fault.matches(self.command, path):
+            if not fault.matches(self.command, path, dry_run):
                 continue
             if fault.times is not None:
                 if fault.times <= 0:

@@ -109,10 +109,10 @@ def _decode(raw: bytes) -> dict[str, Any]:
 def _connection_problem(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None) or exc
     text = str(reason)
-    if "timed out" in text.lower() or isinstance(reason, urllib3.exceptions.TimeoutError):
-        return "the request timed out (see --request-timeout)"
     if "refused" in text.lower():
         return "connection refused"
+    if "timed out" in text.lower() or isinstance(reason, urllib3.exceptions.TimeoutError):
+        return "the request timed out (see --request-timeout)"
     return text.split(": ", 1)[-1][:300]
 
 

@@ -1,0 +1,105 @@
+"""Every confirmation path, through a real pseudo-terminal where a person would answer."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import objects
+from tests.conftest import ConfigRepo
+from tests.kubeapi.server import TestApiServer
+
+
+def run_in_terminal(args: list[str], answer: str, cwd: Path, prompt: bytes,
+                    timeout: float = 60) -> tuple[int, str]:
+    """Run gitdeploy with stdin/stdout/stderr on a pseudo-terminal; answer the prompt."""
+    primary, secondary = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "gitdeploy", *args], cwd=cwd,
+                               stdin=secondary, stdout=secondary, stderr=secondary,
+                               env={**os.environ, "COLUMNS": "200"}, close_fds=True)
+    os.close(secondary)
+    output, answered, deadline = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                if not answered and prompt in output:
+                    os.write(primary, answer.encode() + b"\n")
+                    answered = True
+            elif process.poll() is not None:
+                break
+    finally:
+        os.close(primary)
+        if process.poll() is None:
+            process.kill()
+        code = process.wait()
+    assert answered, output.decode(errors="replace")
+    return code, output.decode(errors="replace")
+
+
+@pytest.fixture
+def env(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
+    repo.settings("beta", context="kind-dev", namespace="default")
+    repo.settings("prod", context="prod", namespace="default", protected=True)
+    for name in ("beta", "prod"):
+        repo.write(f"environments/{name}/app.yaml",
+                   [objects.configmap("a", {"x": "1"}), objects.configmap("b", {"y": "2"}),
+                    objects.deployment("web"), objects.service("web")])
+    repo.commit()
+    return repo
+
+
+def test_yes_applies(env: ConfigRepo, api_server: TestApiServer) -> None:
+    code, out = run_in_terminal(["apply", "beta"], "y", env.root, b"[y/N]")
+    assert code == 0, out
+    assert "Apply 4 changes to beta? [y/N]" in out
+    assert len(api_server.writes()) == 4
+
+
+@pytest.mark.parametrize("answer", ["n", "", "maybe"])
+def test_anything_but_yes_refuses(env: ConfigRepo, api_server: TestApiServer,
+                                  answer: str) -> None:
+    code, out = run_in_terminal(["apply", "beta"], answer, env.root, b"[y/N]")
+    assert code == 1
+    assert "not applied" in out
+    assert api_server.writes() == []
+
+
+def test_protected_requires_the_typed_name(env: ConfigRepo, api_server: TestApiServer) -> None:
+    code, out = run_in_terminal(["apply", "prod"], "y", env.root, b"Type its name")
+    assert code == 1
+    assert "'y' is not 'prod'" in out
+    assert api_server.writes() == []
+    code, out = run_in_terminal(["apply", "prod"], "prod", env.root, b"Type its name")
+    assert code == 0, out
+    assert "prod is protected. Type its name to apply 4 changes:" in out
+    assert len(api_server.writes()) == 4
+
+
+def test_no_terminal_without_yes_refuses(env: ConfigRepo, cli, api_server: TestApiServer
+                                         ) -> None:
+    result = cli("apply", "beta", input="y\n")
+    assert result.exit_code == 1
+    assert "no terminal to confirm on" in result.stderr
+    assert "--yes" in result.stderr
+    assert api_server.writes() == []
+
+
+def test_yes_flag_skips_the_prompt_even_when_protected(env: ConfigRepo, cli,
+                                                       api_server: TestApiServer) -> None:
+    result = cli("apply", "prod", "--yes")
+    assert result.exit_code == 0, result.output
+    assert len(api_server.writes()) == 4

@@ -1,0 +1,130 @@
+"""Errors users meet: each a clear message, exit 1, and nothing written."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests import objects
+from tests.conftest import ConfigRepo
+from tests.kubeapi.server import Fault, TestApiServer
+
+
+@pytest.fixture
+def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("settings", {"a": "1"}),
+                                             objects.deployment("web")])
+    repo.commit()
+    return repo
+
+
+def refused(cli, api_server: TestApiServer, *args: str) -> str:
+    result = cli("apply", "dev", "--yes", *args)
+    assert result.exit_code == 1, result.output
+    assert api_server.writes() == []
+    assert "Traceback" not in result.output
+    return result.stderr
+
+
+def test_unreachable_server(dev: ConfigRepo, cli, api_server: TestApiServer, tmp_path,
+                            monkeypatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    config = api_server.kubeconfig(tmp_path / "closed", context="x",
+                                   extra_contexts={"kind-dev": f"http://127.0.0.1:{closed_port}"})
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    err = refused(cli, api_server)
+    assert f"cannot reach the API server at http://127.0.0.1:{closed_port}" in err
+    assert "connection refused" in err
+
+
+def test_request_timeout(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    api_server.inject(Fault(method="GET", path="/kube-system$", delay=1.5))
+    err = refused(cli, api_server, "--request-timeout", "0.3")
+    assert "timed out" in err
+
+
+def test_unauthorized(dev: ConfigRepo, cli, api_server: TestApiServer, tmp_path,
+                      monkeypatch) -> None:
+    config = api_server.kubeconfig(tmp_path / "badtoken", context="kind-dev", token="expired")
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    err = refused(cli, api_server)
+    assert "401 Unauthorized" in err
+    assert "credentials of this kube context were rejected" in err
+
+
+def test_forbidden_names_verb_and_resource(dev: ConfigRepo, cli,
+                                           api_server: TestApiServer) -> None:
+    api_server.forbid("patch", "deployments")
+    err = refused(cli, api_server)
+    assert 'cannot patch resource "deployments" in API group "apps"' in err
+    assert "403 Forbidden" in err
+
+
+def test_unknown_kind_names_the_file(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    dev.write("environments/dev/gadget.yaml",
+              objects.custom("example.com", "Gadget", "g", {}))
+    err = refused(cli, api_server)
+    assert "the server has no kind Gadget in example.com/v1" in err
+    assert "environments/dev/gadget.yaml:1" in err
+
+
+def test_removed_api_version_is_an_unknown_kind(dev: ConfigRepo, cli,
+                                                api_server: TestApiServer) -> None:
+    old = objects.deployment("legacy")
+    old["apiVersion"] = "extensions/v1beta1"
+    dev.write("environments/dev/legacy.yaml", old)
+    err = refused(cli, api_server)
+    assert "no kind Deployment in extensions/v1beta1" in err
+
+
+def test_invalid_object_shows_the_servers_message_and_file(dev: ConfigRepo, cli,
+                                                           api_server: TestApiServer) -> None:
+    broken = objects.deployment("broken")
+    broken["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
+    dev.write("environments/dev/broken.yaml", broken)
+    err = refused(cli, api_server)
+    assert "environments/dev/broken.yaml:1" in err
+    assert 'Deployment.apps "broken" is invalid' in err
+    assert "`selector` does not match template `labels`" in err
+
+
+def test_missing_namespace_not_in_plan(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    dev.write("environments/dev/elsewhere.yaml",
+              objects.configmap("x", {}, namespace="does-not-exist"))
+    err = refused(cli, api_server)
+    assert 'namespaces "does-not-exist" not found' in err
+
+
+def test_conflict(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    api_server.inject(Fault(method="PATCH", path="/deployments/web", status=409, dry_run=True,
+                            message='Operation cannot be fulfilled on deployments.apps "web": '
+                                    "the object has been modified"))
+    err = refused(cli, api_server)
+    assert "409 Conflict" in err
+    assert "the object has been modified" in err
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors(dev: ConfigRepo, cli, api_server: TestApiServer, status: int) -> None:
+    api_server.inject(Fault(method="PATCH", path="/configmaps/", status=status, dry_run=True))
+    err = refused(cli, api_server)
+    assert f"{status} " in err
+    assert "the API server failed" in err
+
+
+def test_unexpected_errors_exit_3_with_a_traceback_file(dev: ConfigRepo, cli,
+                                                        api_server: TestApiServer,
+                                                        monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    api_server.inject(Fault(method="GET", path="/kube-system$", status=200))
+    # A 200 with a Status body and no metadata: not what any API server sends.
+    result = cli("diff", "dev")
+    assert result.exit_code == 3
+    assert "internal error" in result.stderr
+    assert list(tmp_path.glob("gitdeploy-crash-*.log"))

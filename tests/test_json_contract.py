@@ -1,0 +1,73 @@
+"""The JSON documents are a contract (docs/json-output.md): these tests pin every field."""
+
+from __future__ import annotations
+
+import json
+
+from tests import objects
+from tests.conftest import ConfigRepo
+
+CHANGE_FIELDS = {"action": str, "apiVersion": str, "kind": str, "namespace": str, "name": str,
+                 "source": str, "verified": bool, "note": str, "drift": list, "diff": str}
+
+
+def check_header(doc: dict, kind: str) -> None:
+    assert doc["apiVersion"] == "gitdeploy.io/v1"
+    assert doc["kind"] == kind
+    assert isinstance(doc["gitdeployVersion"], str)
+    assert doc["environment"] == "dev"
+    assert set(doc["target"]) == {"context", "server", "clusterUID"}
+    assert set(doc["source"]) == {"commit", "branch", "dirty"}
+    assert set(doc["summary"]) == {"create", "update", "unchanged", "changes"}
+
+
+def check_change(change: dict, extra: dict | None = None) -> None:
+    fields = {**CHANGE_FIELDS, **(extra or {})}
+    assert set(change) == set(fields)
+    for name, kind in fields.items():
+        assert isinstance(change[name], kind), name
+    assert change["action"] in {"create", "update", "unchanged"}
+
+
+def test_plan_document(repo: ConfigRepo, kubeconfig, cli) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"}),
+                                             objects.deployment("web")])
+    commit = repo.commit()
+    doc = json.loads(cli("diff", "dev", "-o", "json").stdout)
+    assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
+                        "source", "summary", "changes"}
+    check_header(doc, "Plan")
+    assert doc["source"] == {"commit": commit, "branch": "main", "dirty": False}
+    assert doc["target"]["context"] == "kind-dev"
+    assert doc["summary"] == {"create": 2, "update": 0, "unchanged": 0, "changes": 2}
+    for change in doc["changes"]:
+        check_change(change)
+    assert doc["changes"][0]["source"] == "environments/dev/app.yaml:1"
+    assert doc["changes"][0]["diff"].startswith("--- live/ConfigMap/default/a\n")
+
+
+def test_apply_document(repo: ConfigRepo, kubeconfig, cli) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"})])
+    repo.commit()
+    doc = json.loads(cli("apply", "dev", "--yes", "-o", "json").stdout)
+    assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
+                        "source", "summary", "succeeded", "results"}
+    check_header(doc, "ApplyResult")
+    assert doc["succeeded"] is True
+    for result in doc["results"]:
+        check_change(result, {"outcome": str, "error": str})
+        assert result["outcome"] in {"applied", "failed", "not-attempted"}
+
+
+def test_environment_and_render_documents(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"})])
+    envs = json.loads(cli("envs", "-o", "json").stdout)
+    assert envs["kind"] == "EnvironmentList"
+    assert set(envs["environments"][0]) == {"name", "path", "context", "namespace", "cluster",
+                                            "protected", "prune", "suspend"}
+    rendered = json.loads(cli("render", "dev", "-o", "json").stdout)
+    assert rendered["kind"] == "RenderedObjects"
+    assert set(rendered["objects"][0]) == {"source", "object"}
