@@ -109,3 +109,14 @@ def test_crd_is_established_before_its_resources_are_applied(
                 if r.method == "GET" and r.path.endswith("/widgets.example.com")]
     assert len(crd_gets) >= 2  # polled until Established
     assert ("example.com", "widgets", "shop", "gear") in api_server.cluster.objects
+
+
+def test_suspended_environment_refuses_apply_but_diffs(repo: ConfigRepo, kubeconfig, cli,
+                                                       api_server: TestApiServer) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default", suspend=True)
+    repo.write("environments/dev/cm.yaml", objects.configmap("one", {"a": "1"}))
+    result = cli("apply", "dev", "--yes")
+    assert result.exit_code == 1
+    assert "environment 'dev' is suspended" in result.stderr
+    assert api_server.requests == []
+    assert cli("diff", "dev").exit_code == 0

@@ -22,7 +22,7 @@ def run(ui: UI, command: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         ui.error("interrupted", [])
         return int(ExitCode.INTERRUPTED)
-    except Exception as error:  # noqa: BLE001 - this is the boundary
+    except Exception as error:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         log = Path(tempfile.gettempdir()) / f"gitdeploy-crash-{stamp}.log"
         log.write_text(traceback.format_exc())

@@ -14,6 +14,7 @@ from pathlib import Path
 from gitdeploy.apply import apply_plan
 from gitdeploy.confirm import confirm_apply
 from gitdeploy.environments import Environment, find_repo_root, list_environments, load_environment
+from gitdeploy.errors import RefusedError
 from gitdeploy.gitinfo import source_info
 from gitdeploy.output import terminal
 from gitdeploy.plan import build_plan
@@ -72,6 +73,10 @@ def plan(session: Session, env_name: str, options: ClusterOptions) -> tuple[Plan
 def apply(session: Session, env_name: str, options: ClusterOptions, *, yes: bool,
           plan_to_stdout: bool) -> ApplyReport | Plan:
     """Plan, show it, confirm, apply. Returns the plan alone when there is nothing to do."""
+    env = load_environment(session.tree, env_name)
+    if env.settings.suspend:
+        raise RefusedError(f"environment '{env.name}' is suspended: apply refused",
+                           [f"suspend: true is set in {env.settings_path}"])
     the_plan, connection = plan(session, env_name, options)
     terminal.plan(session.ui.out if plan_to_stdout else session.ui.err, the_plan)
     if not the_plan.pending:

@@ -7,6 +7,7 @@ suite can be pointed at it (GITDEPLOY_TEST_KUBECONFIG=PATH).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -25,10 +26,8 @@ def main() -> None:
     print(f"serving {server.url}; kubeconfig {args.kubeconfig}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     server.stop()
 
 

@@ -26,15 +26,18 @@ _KEYED_LISTS: dict[str, tuple[str, ...]] = {
     "volumeDevices": ("devicePath",),
     "hostAliases": ("ip",),
 }
-_METADATA_LISTS: dict[str, tuple[str, ...] | str] = {"ownerReferences": ("uid",), "finalizers": "set"}
+_METADATA_LISTS: dict[str, tuple[str, ...] | str] = {
+    "ownerReferences": ("uid",),
+    "finalizers": "set",
+}
 _STRIPPED: tuple[Path, ...] = (
     ("f:apiVersion",),
     ("f:kind",),
     ("f:status",),
-    *((("f:metadata", f"f:{name}") for name in (
+    *(("f:metadata", f"f:{name}") for name in (
         "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
         "managedFields", "selfLink", "deletionTimestamp",
-    ))),
+    )),
 )
 
 
@@ -175,8 +178,10 @@ def merge(live: Any, applied: Any, path: Path, schema: Schema) -> Any:
             for item in live:
                 element = schema.item_element(keys, item)
                 if element in applied_by_key:
-                    item = merge(item, applied_by_key.pop(element), (*path, element), schema)
-                out_items.append(item)
+                    out_items.append(
+                        merge(item, applied_by_key.pop(element), (*path, element), schema))
+                else:
+                    out_items.append(item)
             out_items.extend(applied_by_key.values())
             return out_items
     return applied

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from tests.kubeapi.errors import ApiError
 
 Selector = Callable[[dict[str, str]], bool]
-_TERM = re.compile(r"^\s*(!?)([\w./-]+)\s*(?:(==|=|!=)\s*([\w.-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
+_TERM = re.compile(
+    r"^\s*(!?)([\w./-]+)\s*(?:(==|=|!=)\s*([\w.-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$"
+)
 
 
 def _split(text: str) -> list[str]:

@@ -93,8 +93,8 @@ class TestApiServer:
         return f"http://{host}:{port}"
 
     def start(self) -> TestApiServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -150,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         # delayed ACKs add ~40 ms to every response.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -231,7 +231,7 @@ class Router:
         self.query = query
         self.raw = raw
         self.user = user
-        self.content_type = content_type.split(";")[0].strip()
+        self.content_type = content_type.split(";", maxsplit=1)[0].strip()
         self.user_agent = user_agent
 
     def param(self, name: str) -> str | None:
@@ -312,7 +312,7 @@ class Router:
         verb = _VERBS.get(self.method, "get" if name else "list")
         if verb not in rtype.verbs:
             raise ApiError(405, "MethodNotAllowed",
-                           f"the server does not allow this method on the requested resource")
+                           "the server does not allow this method on the requested resource")
         if (verb, plural) in self.api.behaviour.forbidden:
             raise ApiError.forbidden(self.user, verb, group, plural, namespace or "", name)
         ns = namespace or ""
@@ -357,8 +357,8 @@ class Router:
             return 200, self.cluster.merge_patch(rtype, version, namespace, name, body, manager,
                                                  dry_run)
         raise ApiError(415, "UnsupportedMediaType",
-                       f"the body of the request was in an unknown format - accepted media "
-                       f"types include: application/merge-patch+json, application/apply-patch+yaml")
+                       "the body of the request was in an unknown format - accepted media "
+                       "types include: application/merge-patch+json, application/apply-patch+yaml")
 
     def _body(self) -> Any:
         try:

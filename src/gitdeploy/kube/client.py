@@ -30,7 +30,7 @@ class ApiStatusError(KubeError):
 
 
 def _describe(method: str, path: str) -> str:
-    return f"{method} {path.split('?')[0]}"
+    return f"{method} {path.split('?', maxsplit=1)[0]}"
 
 
 class KubeClient:

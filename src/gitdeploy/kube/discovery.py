@@ -23,7 +23,8 @@ class ResourceInfo:
         return group_of(self.api_version)
 
     def collection_path(self, namespace: str = "") -> str:
-        base = f"/apis/{self.api_version}" if "/" in self.api_version else f"/api/{self.api_version}"
+        prefix = "/apis" if "/" in self.api_version else "/api"
+        base = f"{prefix}/{self.api_version}"
         if self.namespaced and namespace:
             return f"{base}/namespaces/{namespace}/{self.plural}"
         return f"{base}/{self.plural}"
