@@ -190,7 +190,8 @@ class Cluster:
             base = copy.deepcopy(old) if old else {}
             if mine is not None:
                 owned_by_others = set().union(*(m.fields for m in others)) if others else set()
-                for path in sorted(mine.fields - applied_fields, key=len, reverse=True):
+                # Whole list items before their fields: an item's fields make up its key.
+                for path in sorted(mine.fields - applied_fields, key=len):
                     if not any(p[: len(path)] == path for p in owned_by_others):
                         fields.remove_path(base, path, schema)
             result = fields.merge(base, applied, (), schema)

@@ -18,7 +18,7 @@ OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.FAILED: "bold red",
 def environments(console: Console, envs: list[Environment]) -> None:
     table = Table(title=None, box=None, header_style="bold")
     for column in ("ENVIRONMENT", "CONTEXT", "NAMESPACE", "SERVER", "CLUSTER UID", "FLAGS"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for env in envs:
         s = env.settings
         flags = [name for name, on in (("protected", s.protected), ("prune", s.prune),
