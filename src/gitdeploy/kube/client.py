@@ -81,11 +81,13 @@ class KubeClient:
 
     # ---- conveniences -------------------------------------------------------------------
     def get(self, path: str) -> dict[str, Any] | None:
-        """The object at `path`, or None when the server says it does not exist."""
+        """The object at `path`, or None when the server says it does not exist.
+
+        Any 404 counts: for an unknown API group the server may answer in plain text."""
         try:
             return self.request("GET", path)
         except ApiStatusError as error:
-            if error.status == 404 and error.reason == "NotFound":
+            if error.status == 404:
                 return None
             raise
 
