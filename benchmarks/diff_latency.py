@@ -20,13 +20,12 @@ import time
 from pathlib import Path
 
 import yaml
-from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import objects  # noqa: E402
-from tests.kubeapi.server import Fault, TestApiServer  # noqa: E402
+from tests import objects
+from tests.kubeapi.server import Fault, TestApiServer
 
 
 def write_repo(root: Path, count: int) -> list[dict[str, object]]:
