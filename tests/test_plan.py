@@ -159,7 +159,8 @@ def test_lists_live_objects_once_per_kind_and_namespace(repo: ConfigRepo, kubeco
 def test_verbose_prints_every_request(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     result = cli("diff", "dev", "-v")
     assert result.exit_code == 0
-    logged = [line for line in result.stderr.splitlines() if line.startswith("» ")]
+    logged = [line for line in result.stderr.splitlines()
+              if line.startswith("» ") and not line.startswith("» exec ")]
     assert len(logged) == len(api_server.requests)
     assert any(line.startswith("» PATCH /api/v1/namespaces/shop?fieldManager=gitdeploy"
                                "&force=true&dryRun=All 201 ") and line.endswith("ms")
@@ -169,3 +170,13 @@ def test_verbose_prints_every_request(dev: ConfigRepo, cli, api_server: TestApiS
 def test_exit_code_two_when_changes(dev: ConfigRepo, cli) -> None:
     assert cli("diff", "dev", "--exit-code").exit_code == 2
     assert cli("diff", "dev").exit_code == 0
+
+
+def test_verbose_prints_external_commands(dev: ConfigRepo, cli) -> None:
+    result = cli("diff", "dev", "-v")
+    assert result.exit_code == 0
+    commands = [line for line in result.stderr.splitlines() if line.startswith("» exec git ")]
+    assert commands  # git, run by GitPython to read the commit and the dirty state
+    assert all("Popen" not in line for line in commands)
+    quiet = cli("diff", "dev")
+    assert "» exec" not in quiet.stderr

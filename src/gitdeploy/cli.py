@@ -56,7 +56,8 @@ def _run(verbose: bool, command: object) -> None:
     # say what happened instead.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     ui = UI.create(verbose=verbose)
-    code = boundary.run(ui, lambda: command(ui))  # type: ignore[operator]
+    with ui.external_commands():
+        code = boundary.run(ui, lambda: command(ui))  # type: ignore[operator]
     raise typer.Exit(code)
 
 

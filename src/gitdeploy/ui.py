@@ -3,7 +3,10 @@ to stderr. Created once per command and passed down."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -32,6 +35,24 @@ class UI:
         if self.verbose:
             self.err.print(f"[dim]» {escape(line)}[/dim]", highlight=False)
 
+    @contextlib.contextmanager
+    def external_commands(self) -> Iterator[None]:
+        """With -v, show the commands GitPython runs (it reports each to its `git.cmd`
+        logger, credentials redacted)."""
+        if not self.verbose:
+            yield
+            return
+        handler = _CommandLog(self)
+        logger = logging.getLogger("git.cmd")
+        previous = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(previous)
+
     def note(self, text: str) -> None:
         self.err.print(text, highlight=False)
 
@@ -45,3 +66,14 @@ class UI:
         self.err.file.flush()
         answer = self.stdin.readline()
         return answer.strip()
+
+
+class _CommandLog(logging.Handler):
+    def __init__(self, ui: UI) -> None:
+        super().__init__(logging.DEBUG)
+        self.ui = ui
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.msg.startswith("Popen(") and args and isinstance(args[0], list):
+            self.ui.log("exec " + " ".join(str(part) for part in args[0]))
