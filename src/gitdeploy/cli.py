@@ -4,6 +4,7 @@ to a renderer; the error boundary turns failures into exit codes (docs/exit-code
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -51,13 +52,13 @@ EnvName = Annotated[str, typer.Argument(help="Environment: a folder under enviro
                                         show_default=False)]
 
 
-def _run(verbose: bool, command: object) -> None:
+def _run(verbose: bool, command: Callable[[UI], int]) -> None:
     # urllib3 logs its connection retries as warnings; the request log (-v) and our errors
     # say what happened instead.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     ui = UI.create(verbose=verbose)
     with ui.external_commands():
-        code = boundary.run(ui, lambda: command(ui))  # type: ignore[operator]
+        code = boundary.run(ui, lambda: command(ui))
     raise typer.Exit(code)
 
 

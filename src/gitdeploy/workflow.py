@@ -60,7 +60,11 @@ def render(session: Session, env_name: str) -> RenderedSet:
 
 
 def plan(session: Session, env_name: str, options: ClusterOptions) -> tuple[Plan, Connection]:
-    env = load_environment(session.tree, env_name)
+    return _plan(session, load_environment(session.tree, env_name), options)
+
+
+def _plan(session: Session, env: Environment, options: ClusterOptions
+          ) -> tuple[Plan, Connection]:
     rendered = render_environment(session.tree, env)
     source = source_info(session.repo_root, str(env.path))
     connection = connect(env, kubeconfig=options.kubeconfig, context_override=options.context,
@@ -77,7 +81,7 @@ def apply(session: Session, env_name: str, options: ClusterOptions, *, yes: bool
     if env.settings.suspend:
         raise RefusedError(f"environment '{env.name}' is suspended: apply refused",
                            [f"suspend: true is set in {env.settings_path}"])
-    the_plan, connection = plan(session, env_name, options)
+    the_plan, connection = _plan(session, env, options)
     terminal.plan(session.ui.out if plan_to_stdout else session.ui.err, the_plan)
     if not the_plan.pending:
         return the_plan
