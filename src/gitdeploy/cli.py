@@ -101,7 +101,7 @@ def render(env: EnvName, repo: Repo = None, output: Output = Format.text,
         if output is Format.json:
             ui.out.print_json(jsondoc.dumps(jsondoc.rendered(result)))
         else:
-            ui.out.print(jsondoc.object_yaml(result), end="", markup=False, highlight=False)
+            terminal.rendered_objects(ui.out, result)
         ui.note(f"{len(result.manifests)} object(s) in {env}")
         return ExitCode.OK
 

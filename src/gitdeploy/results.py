@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from gitdeploy.gitinfo import SourceInfo
 from gitdeploy.manifests import Manifest
@@ -90,5 +89,3 @@ class ApplyReport:
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
-
-JsonDict = dict[str, Any]

@@ -17,7 +17,6 @@ from gitdeploy.errors import KubeError
 
 RequestLog = Callable[[str], None]
 APPLY_PATCH = "application/apply-patch+yaml"
-MERGE_PATCH = "application/merge-patch+json"
 FIELD_MANAGER = "gitdeploy"
 
 

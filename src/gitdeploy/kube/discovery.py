@@ -44,10 +44,6 @@ class Discovery:
         resources = self._resources(api_version)
         return resources.get(kind) if resources else None
 
-    def forget(self, api_version: str) -> None:
-        with self._lock:
-            self._group_versions.pop(api_version, None)
-
     def _resources(self, api_version: str) -> dict[str, ResourceInfo] | None:
         with self._lock:
             if api_version in self._group_versions:

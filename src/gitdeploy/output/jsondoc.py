@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from gitdeploy import __version__
-from gitdeploy.diffing import masked_yaml
 from gitdeploy.environments import Environment
 from gitdeploy.render import RenderedSet
 from gitdeploy.results import Action, ApplyReport, Change, Plan
@@ -90,8 +89,3 @@ def apply_report(report: ApplyReport) -> dict[str, Any]:
                  for r in report.results],
     )
 
-
-def object_yaml(result: RenderedSet) -> str:
-    """All rendered objects as one YAML stream, each with its source; Secrets masked."""
-    parts = [f"# Source: {m.origin}\n{masked_yaml(m.body)}" for m in result.manifests]
-    return "---\n".join(parts)

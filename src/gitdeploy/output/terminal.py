@@ -7,7 +7,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from gitdeploy.diffing import masked_yaml
 from gitdeploy.environments import Environment
+from gitdeploy.render import RenderedSet
 from gitdeploy.results import Action, ApplyReport, Outcome, Plan
 
 ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.UNCHANGED: "dim"}
@@ -26,6 +28,12 @@ def environments(console: Console, envs: list[Environment]) -> None:
         table.add_row(env.name, s.context, s.namespace, s.cluster.server or "-",
                       s.cluster.uid or "-", ", ".join(flags) or "-")
     console.print(table)
+
+
+def rendered_objects(console: Console, result: RenderedSet) -> None:
+    """All rendered objects as one YAML stream, each with its source; Secrets masked."""
+    parts = [f"# Source: {m.origin}\n{masked_yaml(m.body)}" for m in result.manifests]
+    console.print("---\n".join(parts), end="", markup=False, highlight=False)
 
 
 def header(console: Console, plan: Plan) -> None:
