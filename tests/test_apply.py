@@ -91,6 +91,7 @@ def test_text_report_summarizes_a_failed_apply(repo: ConfigRepo, kubeconfig, cli
 def test_nothing_to_apply(repo: ConfigRepo, kubeconfig, cli, api_server: TestApiServer) -> None:
     repo.settings("dev", context="kind-dev", namespace="default")
     repo.write("environments/dev/cm.yaml", objects.configmap("one", {"a": "1"}))
+    repo.commit()
     assert cli("apply", "dev", "--yes").exit_code == 0
     writes = len(api_server.writes())
     again = cli("apply", "dev")  # no terminal and no --yes: fine, nothing to confirm
@@ -115,8 +116,10 @@ def test_suspended_environment_refuses_apply_but_diffs(repo: ConfigRepo, kubecon
                                                        api_server: TestApiServer) -> None:
     repo.settings("dev", context="kind-dev", namespace="default", suspend=True)
     repo.write("environments/dev/cm.yaml", objects.configmap("one", {"a": "1"}))
+    repo.commit()
     result = cli("apply", "dev", "--yes")
     assert result.exit_code == 1
-    assert "environment 'dev' is suspended" in result.stderr
+    assert "apply to dev refused: deployments are suspended" in result.stderr
+    assert "suspend is set in environments/dev/gitdeploy.yaml" in result.stderr
     assert api_server.requests == []
     assert cli("diff", "dev").exit_code == 0

@@ -36,6 +36,7 @@ def test_unreachable_server(dev: ConfigRepo, cli, api_server: TestApiServer, tmp
     config = api_server.kubeconfig(tmp_path / "closed", context="x",
                                    extra_contexts={"kind-dev": f"http://127.0.0.1:{closed_port}"})
     monkeypatch.setenv("KUBECONFIG", str(config))
+    dev.commit()
     err = refused(cli, api_server)
     assert f"cannot reach the API server at http://127.0.0.1:{closed_port}" in err
     assert "connection refused" in err
@@ -51,6 +52,7 @@ def test_unauthorized(dev: ConfigRepo, cli, api_server: TestApiServer, tmp_path,
                       monkeypatch) -> None:
     config = api_server.kubeconfig(tmp_path / "badtoken", context="kind-dev", token="expired")
     monkeypatch.setenv("KUBECONFIG", str(config))
+    dev.commit()
     err = refused(cli, api_server)
     assert "401 Unauthorized" in err
     assert "credentials of this kube context were rejected" in err
@@ -59,6 +61,7 @@ def test_unauthorized(dev: ConfigRepo, cli, api_server: TestApiServer, tmp_path,
 def test_forbidden_names_verb_and_resource(dev: ConfigRepo, cli,
                                            api_server: TestApiServer) -> None:
     api_server.forbid("patch", "deployments")
+    dev.commit()
     err = refused(cli, api_server)
     assert 'cannot patch resource "deployments" in API group "apps"' in err
     assert "403 Forbidden" in err
@@ -67,6 +70,7 @@ def test_forbidden_names_verb_and_resource(dev: ConfigRepo, cli,
 def test_unknown_kind_names_the_file(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     dev.write("environments/dev/gadget.yaml",
               objects.custom("example.com", "Gadget", "g", {}))
+    dev.commit()
     err = refused(cli, api_server)
     assert "the server has no kind Gadget in example.com/v1" in err
     assert "environments/dev/gadget.yaml:1" in err
@@ -77,6 +81,7 @@ def test_removed_api_version_is_an_unknown_kind(dev: ConfigRepo, cli,
     old = objects.deployment("legacy")
     old["apiVersion"] = "extensions/v1beta1"
     dev.write("environments/dev/legacy.yaml", old)
+    dev.commit()
     err = refused(cli, api_server)
     assert "no kind Deployment in extensions/v1beta1" in err
 
@@ -86,6 +91,7 @@ def test_invalid_object_shows_the_servers_message_and_file(dev: ConfigRepo, cli,
     broken = objects.deployment("broken")
     broken["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
     dev.write("environments/dev/broken.yaml", broken)
+    dev.commit()
     err = refused(cli, api_server)
     assert "environments/dev/broken.yaml:1" in err
     assert 'Deployment.apps "broken" is invalid' in err
@@ -95,6 +101,7 @@ def test_invalid_object_shows_the_servers_message_and_file(dev: ConfigRepo, cli,
 def test_missing_namespace_not_in_plan(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     dev.write("environments/dev/elsewhere.yaml",
               objects.configmap("x", {}, namespace="does-not-exist"))
+    dev.commit()
     err = refused(cli, api_server)
     assert 'namespaces "does-not-exist" not found' in err
 
@@ -103,6 +110,7 @@ def test_conflict(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     api_server.inject(Fault(method="PATCH", path="/deployments/web", status=409, dry_run=True,
                             message='Operation cannot be fulfilled on deployments.apps "web": '
                                     "the object has been modified"))
+    dev.commit()
     err = refused(cli, api_server)
     assert "409 Conflict" in err
     assert "the object has been modified" in err
@@ -111,6 +119,7 @@ def test_conflict(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors(dev: ConfigRepo, cli, api_server: TestApiServer, status: int) -> None:
     api_server.inject(Fault(method="PATCH", path="/configmaps/", status=status, dry_run=True))
+    dev.commit()
     err = refused(cli, api_server)
     assert f"{status} " in err
     assert "the API server failed" in err

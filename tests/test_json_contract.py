@@ -17,7 +17,7 @@ def check_header(doc: dict, kind: str) -> None:
     assert isinstance(doc["gitdeployVersion"], str)
     assert doc["environment"] == "dev"
     assert set(doc["target"]) == {"context", "server", "clusterUID"}
-    assert set(doc["source"]) == {"commit", "branch", "dirty"}
+    assert set(doc["source"]) == {"commit", "ref", "branch", "dirty", "dirtyFiles"}
     assert set(doc["summary"]) == {"create", "update", "unchanged", "changes"}
 
 
@@ -38,7 +38,8 @@ def test_plan_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
                         "source", "summary", "changes"}
     check_header(doc, "Plan")
-    assert doc["source"] == {"commit": commit, "branch": "main", "dirty": False}
+    assert doc["source"] == {"commit": commit, "ref": "main", "branch": "main", "dirty": False,
+                             "dirtyFiles": []}
     assert doc["target"]["context"] == "kind-dev"
     assert doc["summary"] == {"create": 2, "update": 0, "unchanged": 0, "changes": 2}
     for change in doc["changes"]:
@@ -53,7 +54,7 @@ def test_apply_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     repo.commit()
     doc = json.loads(cli("apply", "dev", "--yes", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "summary", "succeeded", "results"}
+                        "source", "summary", "succeeded", "results", "record"}
     check_header(doc, "ApplyResult")
     assert doc["succeeded"] is True
     for result in doc["results"]:
@@ -67,7 +68,8 @@ def test_environment_and_render_documents(repo: ConfigRepo, cli) -> None:
     envs = json.loads(cli("envs", "-o", "json").stdout)
     assert envs["kind"] == "EnvironmentList"
     assert set(envs["environments"][0]) == {"name", "path", "context", "namespace", "cluster",
-                                            "protected", "prune", "suspend"}
+                                            "protected", "prune", "suspend", "suspendReason",
+                                            "stateNamespace"}
     rendered = json.loads(cli("render", "dev", "-o", "json").stdout)
     assert rendered["kind"] == "RenderedObjects"
     assert set(rendered["objects"][0]) == {"source", "object"}

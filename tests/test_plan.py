@@ -108,11 +108,13 @@ def test_drift_by_another_manager_is_shown_and_taken_back(dev: ConfigRepo, cli,
 def test_field_removed_from_git_is_removed_from_the_cluster(dev: ConfigRepo, cli,
                                                             api_server: TestApiServer) -> None:
     dev.write("environments/dev/app.yaml", [objects.configmap("settings", {"A": "1", "B": "2"})])
+    dev.commit()
     assert cli("apply", "dev", "--yes").exit_code == 0
     dev.write("environments/dev/app.yaml", [objects.configmap("settings", {"A": "1"})])
     change = next(c for c in plan_json(cli)["changes"] if c["kind"] == "ConfigMap")
     assert change["action"] == "update"
     assert "-  B: '2'" in change["diff"]
+    dev.commit()
     assert cli("apply", "dev", "--yes").exit_code == 0
     assert api_server.cluster.objects[("", "configmaps", "shop", "settings")]["data"] == {
         "A": "1"}
@@ -139,6 +141,7 @@ def test_crd_and_custom_resource_in_one_plan(repo: ConfigRepo, kubeconfig, cli,
     widget = next(c for c in plan["changes"] if c["kind"] == "Widget")
     assert widget["action"] == "create" and widget["verified"] is False
     assert "CustomResourceDefinition is created by this plan" in widget["note"]
+    repo.commit()
     applied = cli("apply", "dev", "--yes")
     assert applied.exit_code == 0, applied.output
     assert ("example.com", "widgets", "default", "gear") in api_server.cluster.objects

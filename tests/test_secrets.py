@@ -48,6 +48,7 @@ def test_canary_absent_from_every_output(dev: ConfigRepo, cli) -> None:
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "encoded"},
          "data": {"token": CANARY_B64, "extra": CANARY_B64}},
     ])
+    dev.commit()
     for args in (("diff", "dev"), ("diff", "dev", "-o", "json"),
                  ("apply", "dev", "--yes", "-o", "json")):
         result = cli(*args)

@@ -59,7 +59,7 @@ def test_unknown_environment_names_the_known_ones(repo: ConfigRepo, cli) -> None
         ("context: 3\n", "'context' must be a non-empty string, got 3"),
         ("context: x\nprotected: 'yes'\n", "'protected' must be true or false"),
         ("context: x\nprune: 1\n", "'prune' must be true or false"),
-        ("context: x\nsuspend: []\n", "'suspend' must be true or false"),
+        ("context: x\nsuspend: []\n", "'suspend' must be true, false, or the reason as text"),
         ("context: x\ncluster: https://x\n", "'cluster' must be a mapping"),
         ("context: x\ncluster:\n  uid: 7\n", "'cluster.uid' must be a non-empty string"),
         ("context: x\nexclude: templates\n", "'exclude' must be a list of path patterns"),

@@ -21,6 +21,7 @@ def prod(repo: ConfigRepo, kubeconfig, api_server: TestApiServer) -> ConfigRepo:
 
 def test_missing_context_is_refused(prod: ConfigRepo, cli, api_server: TestApiServer) -> None:
     prod.settings("prod", context="prod-eu", namespace="shop")
+    prod.commit()
     result = cli("apply", "prod", "--yes")
     assert result.exit_code == 1
     assert "context 'prod-eu' is not in the kubeconfig" in result.stderr
@@ -32,6 +33,7 @@ def test_wrong_server_is_refused_before_any_request(prod: ConfigRepo, cli,
                                                     api_server: TestApiServer) -> None:
     prod.settings("prod", context="prod", namespace="shop",
                   cluster={"server": "https://prod.example.com:6443"})
+    prod.commit()
     result = cli("apply", "prod", "--yes")
     assert result.exit_code == 1
     assert "points at the wrong API server" in result.stderr
@@ -44,6 +46,7 @@ def test_wrong_cluster_uid_is_refused_with_nothing_written(prod: ConfigRepo, cli
                                                            api_server: TestApiServer) -> None:
     prod.settings("prod", context="prod", namespace="shop",
                   cluster={"server": api_server.url, "uid": "1f7b0c2e-not-this-cluster"})
+    prod.commit()
     result = cli("apply", "prod", "--yes")
     assert result.exit_code == 1
     assert "reaches a different cluster" in result.stderr
@@ -77,6 +80,7 @@ def test_header_marks_a_dirty_tree(prod: ConfigRepo, cli) -> None:
 
 def test_current_context_is_never_changed(prod: ConfigRepo, cli, kubeconfig) -> None:
     prod.settings("prod", context="prod", namespace="shop")
+    prod.commit()
     before = kubeconfig.read_text()
     assert cli("apply", "prod", "--yes").exit_code == 0
     assert kubeconfig.read_text() == before
@@ -87,6 +91,7 @@ def test_context_override_must_pass_the_guards(prod: ConfigRepo, cli, api_server
                                                tmp_path, monkeypatch) -> None:
     uid = api_server.cluster.kube_system_uid()
     prod.settings("prod", context="prod", namespace="shop", cluster={"uid": uid})
+    prod.commit()
     with TestApiServer() as other:
         config = api_server.kubeconfig(tmp_path / "two", context="prod",
                                        extra_contexts={"other": other.url,

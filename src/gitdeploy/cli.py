@@ -12,9 +12,12 @@ from typing import Annotated
 import typer
 
 from gitdeploy import __version__, boundary, workflow
-from gitdeploy.errors import ApplyFailed, ExitCode
+from gitdeploy import status as inspect
+from gitdeploy.errors import ApplyFailed, ExitCode, SettingsError
+from gitdeploy.lock import parse_duration
 from gitdeploy.output import jsondoc, terminal
 from gitdeploy.results import ApplyReport
+from gitdeploy.session import ClusterOptions, Session
 from gitdeploy.ui import UI
 
 app = typer.Typer(
@@ -50,6 +53,15 @@ Timeout = Annotated[float, typer.Option("--request-timeout", min=0.1,
                                         help="Seconds before an API request is abandoned.")]
 EnvName = Annotated[str, typer.Argument(help="Environment: a folder under environments/.",
                                         show_default=False)]
+Ref = Annotated[str | None, typer.Option(
+    "--ref", help="Read the environment at this commit, tag or branch instead of the work tree.",
+    show_default=False)]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+AllowDirty = Annotated[bool, typer.Option(
+    "--allow-dirty", help="Apply even if the files have uncommitted changes (recorded as dirty).")]
+LockTimeout = Annotated[str, typer.Option(
+    "--lock-timeout", help="How long to wait for another deploy's lock (e.g. 30s, 5m); "
+    "0 fails at once.")]
 
 
 def _run(verbose: bool, command: Callable[[UI], int]) -> None:
@@ -81,7 +93,8 @@ def envs(repo: Repo = None, output: Output = Format.text, verbose: Verbose = Fal
     """List the environments (folders under environments/ with a gitdeploy.yaml)."""
 
     def command(ui: UI) -> int:
-        found = workflow.environments(workflow.Session.open(ui, repo))
+        with Session.open(ui, repo) as session:
+            found = workflow.environments(session)
         if output is Format.json:
             ui.out.print_json(jsondoc.dumps(jsondoc.environments(found)))
         else:
@@ -92,12 +105,13 @@ def envs(repo: Repo = None, output: Output = Format.text, verbose: Verbose = Fal
 
 
 @app.command()
-def render(env: EnvName, repo: Repo = None, output: Output = Format.text,
+def render(env: EnvName, ref: Ref = None, repo: Repo = None, output: Output = Format.text,
            verbose: Verbose = False) -> None:
     """Print the objects an environment would apply (Secret values masked). No cluster needed."""
 
     def command(ui: UI) -> int:
-        result = workflow.render(workflow.Session.open(ui, repo), env)
+        with Session.open(ui, repo) as session:
+            result = workflow.render(session, env, ref=ref)
         if output is Format.json:
             ui.out.print_json(jsondoc.dumps(jsondoc.rendered(result)))
         else:
@@ -113,6 +127,7 @@ def diff(
     env: EnvName,
     exit_code: Annotated[bool, typer.Option(
         "--exit-code", help="Exit 2 when there are changes, 0 when there are none.")] = False,
+    ref: Ref = None,
     output: Output = Format.text,
     repo: Repo = None,
     kubeconfig: Kubeconfig = None,
@@ -122,11 +137,12 @@ def diff(
     verbose: Verbose = False,
 ) -> None:
     """Show what apply would change, as computed by the API server (server-side dry run)."""
-    options = workflow.ClusterOptions(kubeconfig=kubeconfig, context=context,
-                                      request_timeout=request_timeout, concurrency=concurrency)
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
+                             request_timeout=request_timeout, concurrency=concurrency)
 
     def command(ui: UI) -> int:
-        plan, _ = workflow.plan(workflow.Session.open(ui, repo), env, options)
+        with Session.open(ui, repo) as session:
+            plan = workflow.plan(session, env, options, ref=ref)
         if output is Format.json:
             ui.out.print_json(jsondoc.dumps(jsondoc.plan(plan)))
         else:
@@ -139,7 +155,10 @@ def diff(
 @app.command()
 def apply(
     env: EnvName,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    yes: Yes = False,
+    ref: Ref = None,
+    allow_dirty: AllowDirty = False,
+    lock_timeout: LockTimeout = "0",
     output: Output = Format.text,
     repo: Repo = None,
     kubeconfig: Kubeconfig = None,
@@ -148,26 +167,150 @@ def apply(
     request_timeout: Timeout = 30.0,
     verbose: Verbose = False,
 ) -> None:
-    """Show the diff, ask, then apply with server-side apply (field manager gitdeploy)."""
-    options = workflow.ClusterOptions(kubeconfig=kubeconfig, context=context,
-                                      request_timeout=request_timeout, concurrency=concurrency)
+    """Show the diff, ask, then apply with server-side apply (field manager gitdeploy) and
+    record the deploy in the cluster."""
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
+                             request_timeout=request_timeout, concurrency=concurrency)
 
     def command(ui: UI) -> int:
-        session = workflow.Session.open(ui, repo)
-        result = workflow.apply(session, env, options, yes=yes,
-                                plan_to_stdout=output is Format.text)
-        if not isinstance(result, ApplyReport):
-            if output is Format.json:
-                ui.out.print_json(jsondoc.dumps(jsondoc.plan(result)))
-            return ExitCode.OK
+        deploy = _deploy_options(yes, allow_dirty, lock_timeout, output)
+        with Session.open(ui, repo) as session:
+            report = workflow.apply(session, env, options, deploy, ref=ref)
+        return _report(ui, report, output)
+
+    _run(verbose, command)
+
+
+@app.command()
+def rollback(
+    env: EnvName,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="A record number from `gitdeploy history`, or a commit (default: the "
+        "previous successful deploy of another commit).", show_default=False)] = None,
+    yes: Yes = False,
+    lock_timeout: LockTimeout = "0",
+    output: Output = Format.text,
+    repo: Repo = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    concurrency: Concurrency = 8,
+    request_timeout: Timeout = 30.0,
+    verbose: Verbose = False,
+) -> None:
+    """Apply the environment as it was at an earlier deploy (diff and confirmation as usual)."""
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
+                             request_timeout=request_timeout, concurrency=concurrency)
+
+    def command(ui: UI) -> int:
+        deploy = _deploy_options(yes, False, lock_timeout, output)
+        with Session.open(ui, repo) as session:
+            report = workflow.rollback(session, env, options, deploy, to=to)
+        return _report(ui, report, output)
+
+    _run(verbose, command)
+
+
+def _deploy_options(yes: bool, allow_dirty: bool, lock_timeout: str, output: Format
+                    ) -> workflow.DeployOptions:
+    try:
+        timeout = parse_duration(lock_timeout)
+    except ValueError as error:
+        raise SettingsError(f"--lock-timeout: {error}") from None
+    return workflow.DeployOptions(yes=yes, allow_dirty=allow_dirty, lock_timeout=timeout,
+                                  plan_to_stdout=output is Format.text)
+
+
+def _report(ui: UI, report: ApplyReport, output: Format) -> int:
+    if output is Format.json:
+        ui.out.print_json(jsondoc.dumps(jsondoc.apply_report(report)))
+    else:
+        terminal.apply_report(ui.out, report)
+    if not report.succeeded:
+        raise ApplyFailed(f"apply to {report.plan.environment} failed; see the report above",
+                          [f"{r.change.title()}: {r.error}" for r in report.results
+                           if r.error])
+    return ExitCode.OK
+
+
+@app.command()
+def status(
+    env: EnvName,
+    ref: Annotated[str | None, typer.Option(
+        "--ref", help="Compare the live commit with this ref (default: the local HEAD).",
+        show_default=False)] = None,
+    no_diff: Annotated[bool, typer.Option(
+        "--no-diff", help="Skip the drift check (a server-side dry run).")] = False,
+    output: Output = Format.text,
+    repo: Repo = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    concurrency: Concurrency = 8,
+    request_timeout: Timeout = 30.0,
+    verbose: Verbose = False,
+) -> None:
+    """Which commit is live, how far it is from git, who deployed it, and any drift."""
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
+                             request_timeout=request_timeout, concurrency=concurrency)
+
+    def command(ui: UI) -> int:
+        with Session.open(ui, repo) as session:
+            result = inspect.status(session, env, options, ref=ref, check_drift=not no_diff)
         if output is Format.json:
-            ui.out.print_json(jsondoc.dumps(jsondoc.apply_report(result)))
+            ui.out.print_json(jsondoc.dumps(jsondoc.status(result)))
         else:
-            terminal.apply_report(ui.out, result)
-        if not result.succeeded:
-            raise ApplyFailed(f"apply to {env} failed; see the report above",
-                              [f"{r.change.title()}: {r.error}" for r in result.results
-                               if r.error])
+            terminal.status(ui.out, result)
+        return ExitCode.OK
+
+    _run(verbose, command)
+
+
+@app.command()
+def history(
+    env: EnvName,
+    output: Output = Format.text,
+    repo: Repo = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    request_timeout: Timeout = 30.0,
+    verbose: Verbose = False,
+) -> None:
+    """The deploys of an environment, newest first (kept in the cluster)."""
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
+                             request_timeout=request_timeout)
+
+    def command(ui: UI) -> int:
+        with Session.open(ui, repo) as session:
+            result = inspect.history(session, env, options)
+        if output is Format.json:
+            ui.out.print_json(jsondoc.dumps(jsondoc.history(result)))
+        else:
+            terminal.history(ui.out, result)
+        return ExitCode.OK
+
+    _run(verbose, command)
+
+
+@app.command()
+def unlock(
+    env: EnvName,
+    yes: Yes = False,
+    repo: Repo = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    request_timeout: Timeout = 30.0,
+    verbose: Verbose = False,
+) -> None:
+    """Release an environment's deploy lock whoever holds it (after a crashed deploy)."""
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
+                             request_timeout=request_timeout)
+
+    def command(ui: UI) -> int:
+        with Session.open(ui, repo) as session:
+            cleared = inspect.unlock(session, env, options, yes=yes)
+        if cleared is None:
+            ui.note(f"{env} is not locked.")
+        else:
+            ui.note(f"Released the lock of {env} held by {cleared.holder}.")
         return ExitCode.OK
 
     _run(verbose, command)

@@ -28,3 +28,15 @@ def confirm_apply(plan: Plan, ui: UI, *, yes: bool) -> None:
     answer = ui.ask(f"Apply {count} {noun} to {plan.environment}? [y/N] ")
     if answer.lower() not in {"y", "yes"}:
         raise RefusedError("not applied: cancelled")
+
+
+def confirm_unlock(ui: UI, environment: str, holder: str, since: str, *, yes: bool) -> None:
+    if yes:
+        return
+    if not ui.interactive:
+        raise RefusedError(f"not unlocking {environment}: no terminal to confirm on",
+                           ["check that the holder is gone, then run again with --yes"])
+    answer = ui.ask(f"{environment} is locked by {holder} since {since}. Release the lock? "
+                    "Only do this if that deploy is gone. [y/N] ")
+    if answer.lower() not in {"y", "yes"}:
+        raise RefusedError("lock kept: cancelled")

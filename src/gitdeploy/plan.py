@@ -14,7 +14,7 @@ from gitdeploy.concurrency import map_bounded
 from gitdeploy.diffing import unified
 from gitdeploy.drift import find_drift
 from gitdeploy.errors import KubeError
-from gitdeploy.gitinfo import SourceInfo
+from gitdeploy.gitrepo import SourceInfo
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
 from gitdeploy.manifests import Manifest

@@ -28,12 +28,14 @@ class RenderedSet:
 
     environment: Environment
     manifests: list[Manifest]
+    inputs: tuple[PurePosixPath, ...] = ()  # the files read, settings included
 
 
 def render_environment(tree: SourceTree, env: Environment) -> RenderedSet:
     problems: list[str] = []
     manifests: list[Manifest] = []
-    for path in _manifest_files(tree, env):
+    files = _manifest_files(tree, env)
+    for path in files:
         manifests.extend(_load_file(tree, path, problems))
     if problems:
         raise LoadError(
@@ -43,7 +45,8 @@ def render_environment(tree: SourceTree, env: Environment) -> RenderedSet:
         )
     _default_namespaces(manifests, env.settings.namespace)
     _check_duplicates(manifests)
-    return RenderedSet(environment=env, manifests=manifests)
+    return RenderedSet(environment=env, manifests=manifests,
+                       inputs=(env.settings_path, *files))
 
 
 def _excluded(relative: PurePosixPath, patterns: tuple[str, ...]) -> bool:

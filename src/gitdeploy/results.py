@@ -1,12 +1,14 @@
-"""What the core returns: plans and apply outcomes. Renderers (output/) turn them into text,
-JSON or markdown; nothing here prints."""
+"""What the core returns: plans, apply outcomes and deploy records. Renderers (output/) turn
+them into text, JSON or markdown; nothing here prints."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from gitdeploy.gitinfo import SourceInfo
+from gitdeploy.gitrepo import SourceInfo
+from gitdeploy.identity import Identity
 from gitdeploy.manifests import Manifest
 from gitdeploy.target import Target
 
@@ -81,6 +83,7 @@ class ObjectResult:
 class ApplyReport:
     plan: Plan
     results: list[ObjectResult]
+    record: DeployRecord | None = None  # written after the apply
 
     @property
     def succeeded(self) -> bool:
@@ -89,3 +92,40 @@ class ApplyReport:
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
+
+DEPLOY, ROLLBACK = "deploy", "rollback"  # kinds of deploy records
+SUCCEEDED, FAILED = "succeeded", "failed"  # outcomes of deploy records
+
+
+@dataclass(frozen=True)
+class DeployRecord:
+    sequence: int
+    environment: str
+    kind: str  # deploy | rollback
+    commit: str  # "" when not deployed from a git commit
+    ref: str
+    subject: str
+    author: str
+    dirty: bool
+    deployed_at: str  # RFC 3339, UTC
+    deployed_by: Identity
+    gitdeploy_version: str
+    outcome: str  # succeeded | failed
+    counts: dict[str, int]
+    digest: str  # of the rendered objects (docs/cluster-state.md)
+    applied: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()  # "Kind namespace/name: error"
+    rollback_of: str = ""  # for a rollback: what it returned to ("record 12", a SHA, ...)
+    name: str = field(default="", compare=False)
+
+    @property
+    def short(self) -> str:
+        return self.commit[:7] if self.commit else "no commit"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == SUCCEEDED
+
+    @property
+    def when(self) -> datetime.datetime:
+        return datetime.datetime.fromisoformat(self.deployed_at)

@@ -17,6 +17,8 @@ from gitdeploy.errors import SettingsError
 
 SETTINGS_FILE = "gitdeploy.yaml"
 DEFAULT_NAMESPACE = "default"
+DEFAULT_KEEP_RECORDS = 20
+DEFAULT_LOCK_DURATION = 60  # seconds
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,16 @@ class Settings:
     protected: bool = False
     prune: bool = False
     suspend: bool = False
+    suspend_reason: str = ""
     exclude: tuple[str, ...] = ()
+    state_namespace: str | None = None  # None: the environment's namespace
+    keep_records: int = DEFAULT_KEEP_RECORDS
+    lock_duration: int = DEFAULT_LOCK_DURATION
+
+    @property
+    def store_namespace(self) -> str:
+        """Where the deploy records, the lock and the inventory live."""
+        return self.state_namespace or self.namespace
 
 
 def _str(value: Any) -> str | None:
@@ -44,6 +55,23 @@ def _str(value: Any) -> str | None:
 
 def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
+
+
+def _suspend(value: Any) -> bool | str | None:
+    if isinstance(value, bool):
+        return value
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _int_between(low: int, high: int) -> _Checker:
+    def check(value: Any) -> int | None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        return value if ok else None
+    return check
+
+
+def _mapping(value: Any) -> dict[Any, Any] | None:
+    return value if isinstance(value, dict) else None
 
 
 def _str_list(value: Any) -> tuple[str, ...] | None:
@@ -58,11 +86,23 @@ _Checker = Callable[[Any], Any]
 _TOP_KEYS: dict[str, tuple[_Checker, str]] = {
     "context": (_str, "a non-empty string"),
     "namespace": (_str, "a non-empty string"),
-    "cluster": (lambda v: v if isinstance(v, dict) else None, "a mapping"),
+    "cluster": (_mapping, "a mapping"),
     "protected": (_bool, "true or false"),
     "prune": (_bool, "true or false"),
-    "suspend": (_bool, "true or false"),
+    "suspend": (_suspend, "true, false, or the reason as text"),
     "exclude": (_str_list, "a list of path patterns"),
+    "state": (_mapping, "a mapping"),
+    "history": (_mapping, "a mapping"),
+    "lock": (_mapping, "a mapping"),
+}
+_STATE_KEYS: dict[str, tuple[_Checker, str]] = {
+    "namespace": (_str, "a non-empty string (an existing or planned namespace)"),
+}
+_HISTORY_KEYS: dict[str, tuple[_Checker, str]] = {
+    "keep": (_int_between(1, 1000), "a whole number from 1 to 1000"),
+}
+_LOCK_KEYS: dict[str, tuple[_Checker, str]] = {
+    "duration": (_int_between(5, 3600), "a whole number of seconds from 5 to 3600"),
 }
 _CLUSTER_KEYS: dict[str, tuple[_Checker, str]] = {
     "server": (_str, "a non-empty string (the API server URL)"),
@@ -103,12 +143,20 @@ def parse_settings(text: str, path: Path) -> Settings:
     if "context" not in top:
         raise SettingsError(f"{path}: missing required key 'context' (the kube context to use)")
     cluster = _check_keys(top.get("cluster", {}), _CLUSTER_KEYS, "cluster.", path)
+    state = _check_keys(top.get("state", {}), _STATE_KEYS, "state.", path)
+    history = _check_keys(top.get("history", {}), _HISTORY_KEYS, "history.", path)
+    lock = _check_keys(top.get("lock", {}), _LOCK_KEYS, "lock.", path)
+    suspend = top.get("suspend", False)
     return Settings(
         context=top["context"],
         namespace=top.get("namespace", DEFAULT_NAMESPACE),
         cluster=ClusterGuard(server=cluster.get("server"), uid=cluster.get("uid")),
         protected=top.get("protected", False),
         prune=top.get("prune", False),
-        suspend=top.get("suspend", False),
+        suspend=suspend is not False,
+        suspend_reason=suspend if isinstance(suspend, str) else "",
         exclude=top.get("exclude", ()),
+        state_namespace=state.get("namespace"),
+        keep_records=history.get("keep", DEFAULT_KEEP_RECORDS),
+        lock_duration=lock.get("duration", DEFAULT_LOCK_DURATION),
     )

@@ -1,6 +1,7 @@
-"""The commands' pipelines, top to bottom:
+"""The deploy pipeline, top to bottom:
 
-    load settings -> render -> verify target -> plan (server-side dry run) -> confirm -> apply
+    load settings -> freeze check -> render -> dirty check -> verify target -> plan (server-side
+    dry run) -> confirm -> lock -> apply -> record -> unlock
 
 Each step is a plain function of its own module; this module only puts them in order. Results
 are returned for the output layer to render.
@@ -8,88 +9,175 @@ are returned for the output layer to render.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 from gitdeploy.apply import apply_plan
 from gitdeploy.confirm import confirm_apply
-from gitdeploy.environments import Environment, find_repo_root, list_environments, load_environment
-from gitdeploy.errors import RefusedError
-from gitdeploy.gitinfo import source_info
+from gitdeploy.environments import Environment, list_environments, load_environment
+from gitdeploy.errors import RefusedError, SettingsError
+from gitdeploy.freeze import refuse_if_frozen
+from gitdeploy.gitrepo import SourceInfo
+from gitdeploy.identity import kube_user, local_identity
+from gitdeploy.lock import EnvironmentLock
 from gitdeploy.output import terminal
 from gitdeploy.plan import build_plan
+from gitdeploy.records import RecordStore, from_report
 from gitdeploy.render import RenderedSet, render_environment
-from gitdeploy.results import ApplyReport, ObjectResult, Outcome, Plan
-from gitdeploy.sources import WorkTree
-from gitdeploy.target import Connection, connect
-from gitdeploy.ui import UI
+from gitdeploy.results import (
+    DEPLOY,
+    ROLLBACK,
+    ApplyReport,
+    DeployRecord,
+    ObjectResult,
+    Outcome,
+    Plan,
+)
+from gitdeploy.session import ClusterOptions, Session, Source
+from gitdeploy.sources import SourceTree
+from gitdeploy.target import Connection
+
+MAX_LISTED_FILES = 20
 
 
 @dataclass(frozen=True)
-class ClusterOptions:
-    kubeconfig: str | None = None
-    context: str | None = None
-    request_timeout: float = 30.0
-    concurrency: int = 8
-    establish_timeout: float = 60.0
-
-
-@dataclass(frozen=True)
-class Session:
-    """Everything a command needs: where the config lives and how to talk to the user."""
-
-    ui: UI
-    repo_root: Path
-
-    @classmethod
-    def open(cls, ui: UI, repo: Path | None) -> Session:
-        return cls(ui=ui, repo_root=find_repo_root(repo or Path.cwd()))
-
-    @property
-    def tree(self) -> WorkTree:
-        return WorkTree(self.repo_root)
+class DeployOptions:
+    yes: bool = False
+    allow_dirty: bool = False
+    lock_timeout: float = 0.0
+    plan_to_stdout: bool = True
 
 
 def environments(session: Session) -> list[Environment]:
-    return list_environments(session.tree)
+    return list_environments(session.work_tree)
 
 
-def render(session: Session, env_name: str) -> RenderedSet:
-    env = load_environment(session.tree, env_name)
-    return render_environment(session.tree, env)
+def render(session: Session, env_name: str, *, ref: str | None = None) -> RenderedSet:
+    source = session.source(ref)
+    return render_environment(source.tree, load_environment(source.tree, env_name))
 
 
-def plan(session: Session, env_name: str, options: ClusterOptions) -> tuple[Plan, Connection]:
-    return _plan(session, load_environment(session.tree, env_name), options)
+def plan(session: Session, env_name: str, options: ClusterOptions, *, ref: str | None = None
+         ) -> Plan:
+    source = session.source(ref)
+    env = load_environment(source.tree, env_name)
+    rendered = render_environment(source.tree, env)
+    info = session.source_info(source, rendered)
+    connection = session.connect(env, options)
+    return build_plan(rendered, connection, info, concurrency=options.concurrency)
 
 
-def _plan(session: Session, env: Environment, options: ClusterOptions
-          ) -> tuple[Plan, Connection]:
-    rendered = render_environment(session.tree, env)
-    source = source_info(session.repo_root, str(env.path))
-    connection = connect(env, kubeconfig=options.kubeconfig, context_override=options.context,
-                         timeout=options.request_timeout, concurrency=options.concurrency,
-                         log=session.ui.log)
-    result = build_plan(rendered, connection, source, concurrency=options.concurrency)
-    return result, connection
+def apply(session: Session, env_name: str, options: ClusterOptions, deploy: DeployOptions,
+          *, ref: str | None = None) -> ApplyReport:
+    source = session.source(ref)
+    env = load_environment(source.tree, env_name)
+    _refuse_if_frozen(session, source, env, "apply")
+    rendered = render_environment(source.tree, env)
+    info = session.source_info(source, rendered)
+    _refuse_if_dirty(info, env, deploy)
+    connection = session.connect(env, options)
+    return _deploy(session, env, rendered, info, connection, options, deploy, kind=DEPLOY)
 
 
-def apply(session: Session, env_name: str, options: ClusterOptions, *, yes: bool,
-          plan_to_stdout: bool) -> ApplyReport | Plan:
-    """Plan, show it, confirm, apply. Returns the plan alone when there is nothing to do."""
-    env = load_environment(session.tree, env_name)
-    if env.settings.suspend:
-        raise RefusedError(f"environment '{env.name}' is suspended: apply refused",
-                           [f"suspend: true is set in {env.settings_path}"])
-    the_plan, connection = _plan(session, env, options)
-    terminal.plan(session.ui.out if plan_to_stdout else session.ui.err, the_plan)
-    if not the_plan.pending:
-        return the_plan
-    confirm_apply(the_plan, session.ui, yes=yes)
+def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: DeployOptions,
+             *, to: str | None = None) -> ApplyReport:
+    """Apply the environment as it was at an earlier deploy's commit. The guards, lock and
+    freeze come from the environment as the work tree has it now."""
+    env = load_environment(session.work_tree, env_name)
+    refuse_if_frozen("rollback", env.name, [(session.work_tree, env)])
+    connection = session.connect(env, options)
+    records = RecordStore(connection.client, env.settings.store_namespace, env.name).list()
+    commit, what = _rollback_target(records, to, env.name)
+    source = session.source(commit)
+    if not what and source.commit is not None:
+        what = f"commit {source.commit.hexsha[:7]}"
+    try:
+        old_env = load_environment(source.tree, env_name)
+    except SettingsError as error:
+        raise SettingsError(f"cannot roll back to {commit[:7]}: {error.message}",
+                            error.details) from None
+    refuse_if_frozen("rollback", env.name, [(source.tree, old_env)])
+    rendered = render_environment(source.tree, old_env)
+    info = session.source_info(source, rendered)
+    session.ui.note(f"rolling {env.name} back to {what}")
+    return _deploy(session, env, rendered, info, connection, options, deploy, kind=ROLLBACK,
+                   rollback_of=what)
+
+
+def _refuse_if_frozen(session: Session, source: Source, env: Environment, action: str) -> None:
+    checks: list[tuple[SourceTree, Environment | None]] = [(source.tree, env)]
+    if not source.is_work_tree:
+        checks.append((session.work_tree, session.work_tree_environment(env.name)))
+    refuse_if_frozen(action, env.name, checks)
+
+
+def _refuse_if_dirty(info: SourceInfo, env: Environment, deploy: DeployOptions) -> None:
+    if not info.dirty or deploy.allow_dirty:
+        return
+    if info.commit is None:
+        raise RefusedError(f"apply to {env.name} refused: the files are not committed to git",
+                           ["commit them, or pass --allow-dirty (the deploy is recorded as "
+                            "dirty)"])
+    listed = list(info.dirty_files[:MAX_LISTED_FILES])
+    if len(info.dirty_files) > MAX_LISTED_FILES:
+        listed.append(f"... and {len(info.dirty_files) - MAX_LISTED_FILES} more")
+    raise RefusedError(
+        f"apply to {env.name} refused: {len(info.dirty_files)} file(s) it would deploy have "
+        "uncommitted changes",
+        [*listed, "commit them, deploy a commit with --ref, or pass --allow-dirty (the deploy "
+                  "is recorded as dirty)"])
+
+
+def _rollback_target(records: list[DeployRecord], to: str | None, env_name: str
+                     ) -> tuple[str, str]:
+    """(commit, description) to roll back to; the description is "" for a commit given.
+    `to` is a record number from `history`, or a commit; by default the newest successful
+    deploy of another commit than the live one."""
+    if not records and (to is None or (to.isdigit() and len(to) < 7)):
+        raise SettingsError(f"{env_name} has no deploy records to roll back to",
+                            ["see gitdeploy history; pass --to COMMIT to deploy a commit"])
+    if to is None:
+        live = records[0].commit
+        for record in records[1:]:
+            if record.succeeded and record.commit and record.commit != live:
+                return record.commit, f"record {record.sequence} ({record.short})"
+        raise SettingsError(f"{env_name} has no earlier successful deploy of another commit",
+                            ["see gitdeploy history; pass --to RECORD or --to COMMIT"])
+    if to.isdigit() and len(to) < 7:
+        chosen = next((r for r in records if r.sequence == int(to)), None)
+        if chosen is None:
+            raise SettingsError(f"{env_name} has no deploy record {to}",
+                                ["see gitdeploy history for the record numbers kept"])
+        if not chosen.commit:
+            raise SettingsError(f"record {to} of {env_name} was not deployed from a commit")
+        return chosen.commit, f"record {chosen.sequence} ({chosen.short})"
+    return to, ""
+
+
+def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: SourceInfo,
+            connection: Connection, options: ClusterOptions, deploy: DeployOptions, *,
+            kind: str, rollback_of: str = "") -> ApplyReport:
+    the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency)
+    ui = session.ui
+    terminal.plan(ui.out if deploy.plan_to_stdout else ui.err, the_plan)
+    if the_plan.pending:
+        confirm_apply(the_plan, ui, yes=deploy.yes)
+    identity = local_identity()
+    lock = EnvironmentLock(connection.client, namespace=env.settings.store_namespace,
+                           environment=env.name, holder=identity.holder(),
+                           duration=env.settings.lock_duration, note=ui.note)
+    store = RecordStore(connection.client, env.settings.store_namespace, env.name)
 
     def progress(result: ObjectResult) -> None:
         style = "green" if result.outcome is Outcome.APPLIED else "red"
-        session.ui.note(f"[{style}]{result.outcome.value}[/{style}] {result.change.title()}")
+        ui.note(f"[{style}]{result.outcome.value}[/{style}] {result.change.title()}")
 
-    return apply_plan(the_plan, connection.client, concurrency=options.concurrency,
-                      establish_timeout=options.establish_timeout, progress=progress)
+    with lock.held(deploy.lock_timeout):
+        report = apply_plan(the_plan, connection.client, concurrency=options.concurrency,
+                            establish_timeout=options.establish_timeout, progress=progress)
+        identity = dataclasses.replace(identity, kube_user=kube_user(connection.client))
+        report.record = from_report(report, sequence=store.next_sequence(), kind=kind,
+                                    identity=identity, source=info,
+                                    manifests=rendered.manifests, rollback_of=rollback_of)
+        store.write(report.record, keep=env.settings.keep_records)
+    return report

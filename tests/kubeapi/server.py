@@ -64,6 +64,13 @@ class RequestRecord:
     def is_write(self) -> bool:
         return self.method in WRITE_METHODS and not self.dry_run and self.status < 400
 
+    @property
+    def is_state(self) -> bool:
+        """gitdeploy's bookkeeping: its Lease, its deploy records, who-am-I reviews."""
+        return ("/leases" in self.path or "selfsubjectreviews" in self.path
+                or "/configmaps/gitdeploy-record-" in self.path
+                or (self.method == "POST" and self.path.endswith("/configmaps")))
+
 
 @dataclass
 class Behaviour:
@@ -115,9 +122,11 @@ class TestApiServer:
     def inject(self, fault: Fault) -> None:
         self.behaviour.faults.append(fault)
 
-    def writes(self) -> list[RequestRecord]:
+    def writes(self, *, state: bool = False) -> list[RequestRecord]:
+        """Successful writes to objects; with `state`, also gitdeploy's own bookkeeping (the
+        lock Lease, deploy records, SelfSubjectReviews)."""
         with self._lock:
-            return [r for r in self.requests if r.is_write]
+            return [r for r in self.requests if r.is_write and (state or not r.is_state)]
 
     def kubeconfig(self, path: Path, context: str = "test", token: str = "admin-token",
                    extra_contexts: dict[str, str] | None = None) -> Path:

@@ -9,9 +9,13 @@ from typing import Any
 
 from gitdeploy import __version__
 from gitdeploy.environments import Environment
+from gitdeploy.gitrepo import SourceInfo
+from gitdeploy.lock import LeaseState
 from gitdeploy.render import RenderedSet
-from gitdeploy.results import Action, ApplyReport, Change, Plan
+from gitdeploy.results import Action, ApplyReport, Change, DeployRecord, Plan
 from gitdeploy.secrets import mask
+from gitdeploy.status import EnvironmentStatus, History
+from gitdeploy.target import Target
 
 API_VERSION = "gitdeploy.io/v1"
 
@@ -35,6 +39,8 @@ def environments(envs: list[Environment]) -> dict[str, Any]:
             "protected": env.settings.protected,
             "prune": env.settings.prune,
             "suspend": env.settings.suspend,
+            "suspendReason": env.settings.suspend_reason,
+            "stateNamespace": env.settings.store_namespace,
         }
         for env in envs
     ])
@@ -49,11 +55,19 @@ def rendered(result: RenderedSet) -> dict[str, Any]:
 def _header(plan: Plan) -> dict[str, Any]:
     return {
         "environment": plan.environment,
-        "target": {"context": plan.target.context, "server": plan.target.server,
-                   "clusterUID": plan.target.cluster_uid},
-        "source": {"commit": plan.source.commit, "branch": plan.source.branch,
-                   "dirty": plan.source.dirty},
+        "target": _target(plan.target),
+        "source": _source(plan.source),
     }
+
+
+def _source(source: SourceInfo) -> dict[str, Any]:
+    return {"commit": source.commit, "ref": source.ref_name or None, "branch": source.branch,
+            "dirty": source.dirty, "dirtyFiles": list(source.dirty_files)}
+
+
+def _target(target: Target) -> dict[str, Any]:
+    return {"context": target.context, "server": target.server,
+            "clusterUID": target.cluster_uid}
 
 
 def _change(change: Change) -> dict[str, Any]:
@@ -87,5 +101,61 @@ def apply_report(report: ApplyReport) -> dict[str, Any]:
         succeeded=report.succeeded,
         results=[{**_change(r.change), "outcome": r.outcome.value, "error": r.error}
                  for r in report.results],
+        record=record(report.record) if report.record else None,
     )
+
+
+def record(rec: DeployRecord) -> dict[str, Any]:
+    who = rec.deployed_by
+    return {
+        "sequence": rec.sequence,
+        "environment": rec.environment,
+        "kind": rec.kind,
+        "commit": rec.commit or None,
+        "ref": rec.ref or None,
+        "subject": rec.subject,
+        "author": rec.author,
+        "dirty": rec.dirty,
+        "deployedAt": rec.deployed_at,
+        "deployedBy": {"localUser": who.local_user, "host": who.host,
+                       "kubeUser": who.kube_user or None, "ci": who.ci or None,
+                       "ciUrl": who.ci_url or None},
+        "gitdeployVersion": rec.gitdeploy_version,
+        "outcome": rec.outcome,
+        "counts": rec.counts,
+        "digest": rec.digest,
+        "applied": list(rec.applied),
+        "failed": list(rec.failed),
+        "rollbackOf": rec.rollback_of or None,
+        "name": rec.name or None,
+    }
+
+
+def _lock(state: LeaseState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {"holder": state.holder,
+            "since": state.acquired.isoformat() if state.acquired else None,
+            "renewed": state.renewed.isoformat() if state.renewed else None,
+            "durationSeconds": state.duration}
+
+
+def status(result: EnvironmentStatus) -> dict[str, Any]:
+    behind, ahead = result.distance if result.distance else (None, None)
+    return _envelope(
+        "Status", environment=result.environment, target=_target(result.target),
+        live=record(result.live) if result.live else None,
+        comparedTo=_source(result.compared_to),
+        inLocalHistory=result.in_history,
+        commitsBehind=behind, commitsAhead=ahead,
+        drift={"checked": result.drift is not None, "drifted": result.drifted,
+               "note": result.drift_note or None,
+               "changes": [_change(c) for c in result.drift.pending] if result.drift else []},
+        lock=_lock(result.lock),
+    )
+
+
+def history(result: History) -> dict[str, Any]:
+    return _envelope("History", environment=result.environment, target=_target(result.target),
+                     records=[record(r) for r in result.records])
 

@@ -10,7 +10,8 @@ from rich.text import Text
 from gitdeploy.diffing import masked_yaml
 from gitdeploy.environments import Environment
 from gitdeploy.render import RenderedSet
-from gitdeploy.results import Action, ApplyReport, Outcome, Plan
+from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan
+from gitdeploy.status import EnvironmentStatus, History
 
 ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.UNCHANGED: "dim"}
 OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.FAILED: "bold red",
@@ -99,19 +100,106 @@ def summary(console: Console, plan: Plan) -> None:
 
 
 def apply_report(console: Console, report: ApplyReport) -> None:
-    table = Table(box=None, header_style="bold")
-    for column in ("RESULT", "ACTION", "OBJECT", "ERROR"):
-        table.add_column(column)
-    for result in report.results:
-        table.add_row(Text(result.outcome.value, style=OUTCOME_STYLE[result.outcome]),
-                      result.change.action.value, result.change.title(), result.error or "")
-    console.print(table)
+    if report.results:
+        table = Table(box=None, header_style="bold")
+        for column in ("RESULT", "ACTION", "OBJECT", "ERROR"):
+            table.add_column(column)
+        for result in report.results:
+            table.add_row(Text(result.outcome.value, style=OUTCOME_STYLE[result.outcome]),
+                          result.change.action.value, result.change.title(), result.error or "")
+        console.print(table)
     applied = report.count(Outcome.APPLIED)
+    env = report.plan.environment
     if report.succeeded:
-        console.print(f"[green]Applied {applied} change(s) to {report.plan.environment}.[/green]",
-                      highlight=False)
+        console.print(f"[green]Applied {applied} change(s) to {env}.[/green]", highlight=False)
     else:
         console.print(
-            f"[red]Apply to {report.plan.environment} stopped:[/red] {applied} applied, "
+            f"[red]Apply to {env} stopped:[/red] {applied} applied, "
             f"{report.count(Outcome.FAILED)} failed, {report.count(Outcome.NOT_ATTEMPTED)} not "
             "attempted.", highlight=False)
+    if report.record is not None:
+        record = report.record
+        console.print(f"Recorded as {record.kind} {record.sequence} of {env}: commit "
+                      f"{record.short}{' (dirty)' if record.dirty else ''}, {record.outcome}.",
+                      highlight=False)
+
+
+def _who(record: DeployRecord) -> str:
+    return record.deployed_by.describe()
+
+
+def _counts(record: DeployRecord) -> str:
+    shown = [f"{record.counts.get(name, 0)} {name}" for name in ("create", "update")
+             if record.counts.get(name)]
+    return ", ".join(shown) or "no changes"
+
+
+def status(console: Console, result: EnvironmentStatus) -> None:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    t = result.target
+    grid.add_row("environment", result.environment)
+    grid.add_row("context", f"{t.context} ({t.server})")
+    live = result.live
+    if live is None:
+        grid.add_row("live", "nothing deployed by gitdeploy yet")
+    else:
+        subject = f" {live.subject}" if live.subject else ""
+        grid.add_row("live commit", Text(f"{live.short}{subject}"))
+        grid.add_row("deployed", Text(f"{live.deployed_at} by {_who(live)} ({live.kind} "
+                                      f"{live.sequence}, ref {live.ref or '-'})"))
+        outcome = Text(live.outcome, style="green" if live.succeeded else "bold red")
+        if not live.succeeded:
+            outcome.append(f": {len(live.applied)} applied before it stopped")
+        grid.add_row("outcome", outcome)
+        grid.add_row("dirty", "yes: deployed with uncommitted changes" if live.dirty else "no")
+        grid.add_row("vs git", Text(_distance(result)))
+    drifted = result.drifted
+    if drifted is None:
+        grid.add_row("drift", Text(result.drift_note or "not checked"))
+    else:
+        text = Text("yes", style="bold yellow") if drifted else Text("no", style="green")
+        if drifted and result.drift is not None:
+            text.append(f": {len(result.drift.pending)} object(s) differ from the live "
+                        "commit; gitdeploy diff --ref shows them")
+        if result.drift_note:
+            text.append(f" ({result.drift_note})")
+        grid.add_row("drift", text)
+    lock = result.lock
+    grid.add_row("lock", Text(f"held by {lock.holder} since {lock.since()}" if lock else "free"))
+    console.print(grid)
+
+
+def _distance(result: EnvironmentStatus) -> str:
+    compared = result.compared_to
+    name = compared.ref_name or "HEAD"
+    head = f"{name} ({compared.short})"
+    if result.live is None or not result.live.commit:
+        return "unknown: not deployed from a commit"
+    if not result.in_history or result.distance is None:
+        return f"{result.live.short} is not in the local history (git fetch?)"
+    behind, ahead = result.distance
+    if not behind and not ahead:
+        return f"up to date with {head}"
+    if behind and ahead:
+        return f"{behind} commit(s) behind and {ahead} ahead of {head} (diverged)"
+    if behind:
+        return f"{behind} commit(s) behind {head}"
+    return f"{ahead} commit(s) ahead of {head}"
+
+
+def history(console: Console, result: History) -> None:
+    if not result.records:
+        console.print(f"No deploys of {result.environment} recorded yet.", highlight=False)
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("#", "WHEN", "KIND", "COMMIT", "REF", "OUTCOME", "CHANGES", "BY", "SUBJECT"):
+        table.add_column(column, overflow="fold")
+    for record in result.records:
+        commit = record.short + (" (dirty)" if record.dirty else "")
+        outcome = Text(record.outcome, style="green" if record.succeeded else "bold red")
+        table.add_row(str(record.sequence), record.deployed_at, record.kind, commit,
+                      record.ref or "-", outcome, _counts(record), _who(record),
+                      Text(record.subject))
+    console.print(table)
