@@ -78,6 +78,12 @@ def lease_state(lease: dict[str, Any]) -> LeaseState:
                       transitions=int(spec.get("leaseTransitions") or 0))
 
 
+def _for_update(lease: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The lease as read, with a new spec, ready to PUT (managed fields left to the server)."""
+    metadata = {k: v for k, v in lease["metadata"].items() if k != "managedFields"}
+    return {**lease, "metadata": metadata, "spec": spec}
+
+
 def parse_duration(text: str) -> float:
     """`90`, `90s`, `5m`, `1h`, `1m30s` -> seconds."""
     match = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
@@ -177,7 +183,7 @@ class EnvironmentLock:
 
     def _take(self, lease: dict[str, Any], state: LeaseState, now: datetime.datetime) -> bool:
         transitions = state.transitions + (1 if state.holder != self.holder else 0)
-        body = {**lease, "spec": self._spec(now, transitions)}
+        body = _for_update(lease, self._spec(now, transitions))
         if state.holder == self.holder and state.acquired:
             body["spec"]["acquireTime"] = _micro(state.acquired)
         try:
@@ -195,11 +201,11 @@ class EnvironmentLock:
         if lease is None or state is None or state.holder != self.holder:
             self.lost.set()
             return
-        body = {**lease, "spec": {**lease["spec"], "renewTime": _micro(_utcnow())}}
+        body = _for_update(lease, {**lease["spec"], "renewTime": _micro(_utcnow())})
         self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"}, body=body)
 
     def release(self) -> bool:
-        """Give the lease back if we hold it (or `force`); True when it was released."""
+        """Give the lease back if we still hold it; True when it was released."""
         return self._clear(only_if=self.holder)
 
     def break_lock(self) -> LeaseState | None:
@@ -219,7 +225,7 @@ class EnvironmentLock:
                     if k not in ("holderIdentity", "acquireTime", "renewTime")}
             try:
                 self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"},
-                                    body={**lease, "spec": spec})
+                                    body=_for_update(lease, spec))
             except ApiStatusError as error:
                 if error.status == 409:
                     continue

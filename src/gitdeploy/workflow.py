@@ -98,7 +98,8 @@ def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: D
                             error.details) from None
     refuse_if_frozen("rollback", env.name, [(source.tree, old_env)])
     rendered = render_environment(source.tree, old_env)
-    info = session.source_info(source, rendered)
+    info = dataclasses.replace(session.source_info(source, rendered),
+                               ref=commit if what.startswith("commit") else commit[:7])
     session.ui.note(f"rolling {env.name} back to {what}")
     return _deploy(session, env, rendered, info, connection, options, deploy, kind=ROLLBACK,
                    rollback_of=what)

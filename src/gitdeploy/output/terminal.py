@@ -110,7 +110,9 @@ def apply_report(console: Console, report: ApplyReport) -> None:
         console.print(table)
     applied = report.count(Outcome.APPLIED)
     env = report.plan.environment
-    if report.succeeded:
+    if not report.results:
+        console.print(f"Nothing to apply to {env}.", highlight=False)
+    elif report.succeeded:
         console.print(f"[green]Applied {applied} change(s) to {env}.[/green]", highlight=False)
     else:
         console.print(
@@ -125,13 +127,21 @@ def apply_report(console: Console, report: ApplyReport) -> None:
 
 
 def _who(record: DeployRecord) -> str:
-    return record.deployed_by.describe()
+    who = record.deployed_by
+    return f"{who.local_user}@{who.host}" + (f" ({who.ci})" if who.ci else "")
+
+
+def _when(record: DeployRecord) -> str:
+    return record.deployed_at.replace("T", " ").removesuffix("Z")[:16]
 
 
 def _counts(record: DeployRecord) -> str:
-    shown = [f"{record.counts.get(name, 0)} {name}" for name in ("create", "update")
-             if record.counts.get(name)]
-    return ", ".join(shown) or "no changes"
+    """+created ~updated (and !failed), as in a diff stat."""
+    counts = record.counts
+    shown = [f"{sign}{counts[name]}" for sign, name in (("+", "create"), ("~", "update"),
+                                                        ("!", "failed"))
+             if counts.get(name)]
+    return " ".join(shown) or "-"
 
 
 def status(console: Console, result: EnvironmentStatus) -> None:
@@ -147,8 +157,8 @@ def status(console: Console, result: EnvironmentStatus) -> None:
     else:
         subject = f" {live.subject}" if live.subject else ""
         grid.add_row("live commit", Text(f"{live.short}{subject}"))
-        grid.add_row("deployed", Text(f"{live.deployed_at} by {_who(live)} ({live.kind} "
-                                      f"{live.sequence}, ref {live.ref or '-'})"))
+        grid.add_row("deployed", Text(f"{_when(live)} UTC by {live.deployed_by.describe()}"))
+        grid.add_row("record", f"{live.kind} {live.sequence} from ref {live.ref or '-'}")
         outcome = Text(live.outcome, style="green" if live.succeeded else "bold red")
         if not live.succeeded:
             outcome.append(f": {len(live.applied)} applied before it stopped")
@@ -194,12 +204,15 @@ def history(console: Console, result: History) -> None:
         console.print(f"No deploys of {result.environment} recorded yet.", highlight=False)
         return
     table = Table(box=None, header_style="bold")
-    for column in ("#", "WHEN", "KIND", "COMMIT", "REF", "OUTCOME", "CHANGES", "BY", "SUBJECT"):
+    for column in ("#", "WHEN (UTC)", "KIND", "COMMIT", "REF", "RESULT", "CHANGES"):
+        table.add_column(column, no_wrap=True)
+    for column in ("BY", "SUBJECT"):
         table.add_column(column, overflow="fold")
     for record in result.records:
         commit = record.short + (" (dirty)" if record.dirty else "")
-        outcome = Text(record.outcome, style="green" if record.succeeded else "bold red")
-        table.add_row(str(record.sequence), record.deployed_at, record.kind, commit,
+        outcome = Text("ok", style="green") if record.succeeded else Text("FAILED",
+                                                                            style="bold red")
+        table.add_row(str(record.sequence), _when(record), record.kind, commit,
                       record.ref or "-", outcome, _counts(record), _who(record),
                       Text(record.subject))
     console.print(table)

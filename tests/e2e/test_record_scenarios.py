@@ -1,0 +1,127 @@
+"""End-to-end: refs, deploy records, status, history, rollback, the lock and the freeze, the
+same on the test API server and a real cluster."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from kubernetes import client as k8s
+
+from tests import objects
+from tests.conftest import ConfigRepo, git
+from tests.e2e.conftest import Cluster
+
+CANARY = "e2e-record-canary"
+
+
+def write_env(repo: ConfigRepo, target: Cluster, level: str, **settings: object) -> str:
+    ns = target.namespace
+    repo.settings("e2e", context=target.context, namespace=ns, **settings)
+    repo.write("environments/e2e/namespace.yaml", objects.namespace(ns))
+    repo.write("environments/e2e/app.yaml", [
+        objects.configmap("settings", {"LOG_LEVEL": level}),
+        objects.secret("credentials", {"password": CANARY}),
+    ])
+    return repo.commit(f"log level {level}")
+
+
+def level(cluster: Cluster) -> str:
+    return str(cluster.core().read_namespaced_config_map("settings", cluster.namespace)
+               .data["LOG_LEVEL"])
+
+
+def test_records_status_history_and_rollback(repo: ConfigRepo, cluster: Cluster, cli) -> None:
+    first = write_env(repo, cluster, "info", history={"keep": 2})
+    assert cli("apply", "e2e", "--yes").exit_code == 0
+    second = write_env(repo, cluster, "debug", history={"keep": 2})
+    assert cli("apply", "e2e", "--yes").exit_code == 0
+    write_env(repo, cluster, "trace", history={"keep": 2})  # committed, not deployed
+    status = json.loads(cli("status", "e2e", "-o", "json").stdout)
+    assert status["live"]["commit"] == second
+    assert status["commitsBehind"] == 1 and status["drift"]["drifted"] is False
+
+    # the record is a ConfigMap that kubectl can read, with no Secret value in it
+    stored = cluster.core().list_namespaced_config_map(
+        cluster.namespace, label_selector="gitdeploy.io/environment=e2e,gitdeploy.io/record")
+    assert sorted(cm.data["commit"] for cm in stored.items) == sorted([first, second])
+    assert all(CANARY not in json.dumps(cm.data) for cm in stored.items)
+
+    rolled = cli("rollback", "e2e", "--yes", "-o", "json")
+    assert rolled.exit_code == 0, rolled.output
+    assert json.loads(rolled.stdout)["record"]["commit"] == first
+    assert level(cluster) == "info"
+    history = json.loads(cli("history", "e2e", "-o", "json").stdout)["records"]
+    assert [(r["sequence"], r["kind"], r["commit"]) for r in history] == [
+        (3, "rollback", first), (2, "deploy", second)]  # capped at keep: 2
+    assert cli("rollback", "e2e", "--to", second, "--yes").exit_code == 0
+    assert level(cluster) == "debug"
+
+
+def test_ref_deploys_a_tag_while_the_work_tree_is_dirty(repo: ConfigRepo, cluster: Cluster,
+                                                       cli) -> None:
+    write_env(repo, cluster, "info")
+    git(repo.root, "tag", "release-1")
+    write_env(repo, cluster, "debug")
+    repo.write("environments/e2e/app.yaml", objects.configmap("settings", {"LOG_LEVEL": "wip"}))
+    refused = cli("apply", "e2e", "--yes")
+    assert refused.exit_code == 1 and "uncommitted changes" in refused.stderr
+    assert not cluster.namespace_exists()
+    status_before = git(repo.root, "status", "--porcelain")
+    applied = cli("apply", "e2e", "--ref", "release-1", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert level(cluster) == "info"
+    assert git(repo.root, "status", "--porcelain") == status_before
+
+
+def _lease(cluster: Cluster, holder: str, renewed: datetime.datetime) -> None:
+    cluster.core().create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(
+        name=cluster.namespace)))
+    k8s.CoordinationV1Api(cluster.api).create_namespaced_lease(cluster.namespace, {
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "gitdeploy-lock-e2e"},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": 60,
+                 "acquireTime": renewed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                 "renewTime": renewed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                 "leaseTransitions": 0}})
+
+
+def _holder(cluster: Cluster) -> str | None:
+    lease = k8s.CoordinationV1Api(cluster.api).read_namespaced_lease("gitdeploy-lock-e2e",
+                                                                     cluster.namespace)
+    return lease.spec.holder_identity
+
+
+def test_a_held_lock_refuses_and_unlock_clears_it(repo: ConfigRepo, cluster: Cluster,
+                                                 cli) -> None:
+    write_env(repo, cluster, "info")
+    _lease(cluster, "alice@laptop pid 7", datetime.datetime.now(datetime.UTC))
+    refused = cli("apply", "e2e", "--yes")
+    assert refused.exit_code == 1
+    assert "e2e is locked by alice@laptop pid 7" in refused.stderr
+    assert cluster.core().list_namespaced_config_map(
+        cluster.namespace, label_selector="gitdeploy.io/record").items == []
+    assert cli("unlock", "e2e", "--yes").exit_code == 0
+    assert _holder(cluster) is None
+    assert cli("apply", "e2e", "--yes").exit_code == 0
+    assert _holder(cluster) is None  # released after the apply
+
+
+def test_an_expired_lock_is_taken_over(repo: ConfigRepo, cluster: Cluster, cli) -> None:
+    write_env(repo, cluster, "info")
+    stale = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=10)
+    _lease(cluster, "ghost@gone pid 1", stale)
+    applied = cli("apply", "e2e", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert "took over the expired lock of ghost@gone pid 1" in applied.stderr
+    lease = k8s.CoordinationV1Api(cluster.api).read_namespaced_lease("gitdeploy-lock-e2e",
+                                                                     cluster.namespace)
+    assert lease.spec.lease_transitions == 1 and lease.spec.holder_identity is None
+
+
+def test_freeze_refuses_apply_but_not_diff(repo: ConfigRepo, cluster: Cluster, cli) -> None:
+    write_env(repo, cluster, "info", suspend="change freeze")
+    result = cli("apply", "e2e", "--yes")
+    assert result.exit_code == 1 and "change freeze" in result.stderr
+    assert not cluster.namespace_exists()
+    assert cli("diff", "e2e").exit_code == 0

@@ -1,0 +1,213 @@
+"""The deploy lock (a Lease per environment) and the freeze switch, through the CLI."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests import objects
+from tests.conftest import ConfigRepo
+from tests.kubeapi.server import Fault, TestApiServer
+
+LEASE = ("coordination.k8s.io", "leases", "default", "gitdeploy-lock-dev")
+
+
+@pytest.fixture
+def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
+    repo.settings("dev", context="kind-dev", namespace="default", lock={"duration": 5})
+    repo.write("environments/dev/app.yaml",
+               [objects.configmap(f"cm-{n}", {"n": str(n)}) for n in range(4)])
+    repo.commit()
+    return repo
+
+
+def slow_writes(api_server: TestApiServer, delay: float) -> None:
+    api_server.inject(Fault("PATCH", "/configmaps/cm-", delay=delay, dry_run=False))
+
+
+def start(root: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "gitdeploy", *args], cwd=root, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def holder(api_server: TestApiServer) -> str:
+    lease = api_server.cluster.objects.get(LEASE)
+    return ((lease or {}).get("spec") or {}).get("holderIdentity") or ""
+
+
+def micro(at: datetime.datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def put_lease(api_server: TestApiServer, who: str, renewed_ago: float, duration: int = 60
+              ) -> None:
+    renewed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=renewed_ago)
+    api_server.cluster.objects[LEASE] = {
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": LEASE[3], "namespace": "default", "uid": "lease-uid",
+                     "resourceVersion": "1", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"holderIdentity": who, "leaseDurationSeconds": duration,
+                 "acquireTime": micro(renewed - datetime.timedelta(minutes=5)),
+                 "renewTime": micro(renewed), "leaseTransitions": 3}}
+
+
+def test_a_second_apply_is_refused_while_the_first_holds_the_lock(
+        dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    slow_writes(api_server, 0.6)
+    first = start(dev.root, "apply", "dev", "--yes")
+    wait_for(lambda: bool(holder(api_server)))
+    lease = api_server.cluster.objects[LEASE]
+    assert lease["metadata"]["labels"]["gitdeploy.io/environment"] == "dev"
+    assert f"pid {first.pid}" in holder(api_server)
+    writes_before = [r.path for r in api_server.writes()]
+    second = cli("apply", "dev", "--yes")
+    assert second.exit_code == 1
+    assert "dev is locked by" in second.stderr and f"pid {first.pid}" in second.stderr
+    assert " since 20" in second.stderr and "--lock-timeout" in second.stderr
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    # Every object was written once, all by the first apply.
+    paths = [r.path for r in api_server.writes()]
+    assert sorted(paths) == sorted(f"/api/v1/namespaces/default/configmaps/cm-{n}"
+                                   for n in range(4))
+    assert set(writes_before) <= set(paths)
+    assert holder(api_server) == ""  # released at the end
+    records = [k for k in api_server.cluster.objects if k[3].startswith("gitdeploy-record-")]
+    assert len(records) == 1
+
+
+def test_lock_timeout_waits_for_the_holder(dev: ConfigRepo, cli,
+                                           api_server: TestApiServer) -> None:
+    slow_writes(api_server, 0.5)
+    first = start(dev.root, "apply", "dev", "--yes")
+    wait_for(lambda: bool(holder(api_server)))
+    second = cli("apply", "dev", "--yes", "--lock-timeout", "1m")
+    assert second.exit_code == 0, second.output
+    assert "waiting for the lock held by" in second.stderr
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+    history = json.loads(cli("history", "dev", "-o", "json").stdout)["records"]
+    assert len(history) == 2
+
+
+def test_the_lock_is_renewed_during_a_long_apply(dev: ConfigRepo, cli,
+                                                 api_server: TestApiServer) -> None:
+    slow_writes(api_server, 2.5)  # 4 objects, 8 at a time: one slow round longer than 5s/3
+    api_server.inject(Fault("PATCH", "/configmaps/cm-0", delay=4.0, dry_run=False))
+    first = start(dev.root, "apply", "dev", "--yes")
+    wait_for(lambda: bool(holder(api_server)))
+    renewed = api_server.cluster.objects[LEASE]["spec"]["renewTime"]
+    wait_for(lambda: api_server.cluster.objects[LEASE]["spec"].get("renewTime", renewed)
+             != renewed, timeout=20)
+    spec = api_server.cluster.objects[LEASE]["spec"]
+    assert spec["holderIdentity"] and spec["acquireTime"] != spec["renewTime"]
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+
+
+def test_an_expired_lease_is_taken_over(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    put_lease(api_server, "ghost@gone pid 1", renewed_ago=120, duration=60)
+    result = cli("apply", "dev", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "took over the expired lock of ghost@gone pid 1" in result.stderr
+    spec = api_server.cluster.objects[LEASE]["spec"]
+    assert spec["leaseTransitions"] == 4
+    assert "holderIdentity" not in spec
+
+
+def test_a_live_lease_of_someone_else_is_respected(dev: ConfigRepo, cli,
+                                                   api_server: TestApiServer) -> None:
+    put_lease(api_server, "alice@laptop pid 7", renewed_ago=5, duration=60)
+    result = cli("apply", "dev", "--yes")
+    assert result.exit_code == 1
+    assert "dev is locked by alice@laptop pid 7 since" in result.stderr
+    assert api_server.writes() == []
+    status = json.loads(cli("status", "dev", "--no-diff", "-o", "json").stdout)
+    assert status["lock"]["holder"] == "alice@laptop pid 7"
+    assert "held by alice@laptop pid 7" in cli("status", "dev", "--no-diff").stdout
+
+
+def test_unlock_clears_a_stuck_lock_after_confirmation(dev: ConfigRepo, cli,
+                                                       api_server: TestApiServer) -> None:
+    put_lease(api_server, "alice@laptop pid 7", renewed_ago=1, duration=3600)
+    refused = cli("unlock", "dev")
+    assert refused.exit_code == 1 and "no terminal to confirm on" in refused.stderr
+    assert holder(api_server) == "alice@laptop pid 7"
+    result = cli("unlock", "dev", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Released the lock of dev held by alice@laptop pid 7" in result.stderr
+    assert holder(api_server) == ""
+    again = cli("unlock", "dev", "--yes")
+    assert again.exit_code == 0 and "dev is not locked" in again.stderr
+    assert cli("apply", "dev", "--yes").exit_code == 0
+
+
+def test_ctrl_c_releases_the_lock(dev: ConfigRepo, api_server: TestApiServer) -> None:
+    slow_writes(api_server, 3)
+    process = start(dev.root, "apply", "dev", "--yes")
+    wait_for(lambda: bool(holder(api_server)))
+    wait_for(lambda: any(r.method == "PATCH" and not r.dry_run for r in api_server.requests)
+             or len(api_server.requests) > 0)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    assert holder(api_server) == ""
+
+
+@pytest.mark.parametrize("setting, shown", [
+    (True, "suspend is set in environments/dev/gitdeploy.yaml"),
+    ("release freeze until Monday", "suspend is set in environments/dev/gitdeploy.yaml: "
+                                    "release freeze until Monday"),
+])
+def test_suspend_refuses_apply_and_rollback_with_the_reason(
+        dev: ConfigRepo, cli, api_server: TestApiServer, setting: object, shown: str) -> None:
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    dev.settings("dev", context="kind-dev", namespace="default", suspend=setting)
+    dev.commit("freeze")
+    writes = len(api_server.writes(state=True))
+    for args in (("apply", "dev", "--yes"), ("rollback", "dev", "--to", "1", "--yes")):
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        assert f"{args[0]} to dev refused: deployments are suspended" in result.stderr
+        assert shown in result.stderr
+    assert len(api_server.writes(state=True)) == writes
+    assert cli("diff", "dev").exit_code == 0
+    assert cli("status", "dev").exit_code == 0
+
+
+def test_freeze_file_stops_every_environment_even_for_an_older_ref(
+        dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    dev.settings("beta", context="kind-dev", namespace="beta")
+    dev.commit("beta")
+    old = dev.commit("before the freeze")
+    dev.write("environments/FREEZE", "incident 4711: no deploys\n")
+    dev.commit("freeze everything")
+    for env in ("dev", "beta"):
+        result = cli("apply", env, "--yes")
+        assert result.exit_code == 1
+        assert "environments/FREEZE exists in the work tree: incident 4711: no deploys" in (
+            result.stderr)
+    old_ref = cli("apply", "dev", "--yes", "--ref", old)
+    assert old_ref.exit_code == 1 and "environments/FREEZE exists" in old_ref.stderr
+    assert api_server.writes(state=True) == []
+    assert cli("diff", "dev").exit_code == 0
+    (dev.root / "environments/FREEZE").unlink()
+    dev.commit("thaw")
+    assert cli("apply", "dev", "--yes").exit_code == 0
