@@ -103,3 +103,30 @@ def test_yes_flag_skips_the_prompt_even_when_protected(env: ConfigRepo, cli,
     result = cli("apply", "prod", "--yes")
     assert result.exit_code == 0, result.output
     assert len(api_server.writes()) == 4
+
+
+def test_rollback_of_a_protected_environment_requires_the_typed_name(
+        env: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    assert cli("apply", "prod", "--yes").exit_code == 0
+    env.write("environments/prod/app.yaml", [objects.configmap("a", {"x": "2"})])
+    env.commit("shrink")
+    assert cli("apply", "prod", "--yes").exit_code == 0
+    writes = len(api_server.writes())
+    code, out = run_in_terminal(["rollback", "prod"], "y", env.root, b"Type its name")
+    assert code == 1 and "'y' is not 'prod'" in out
+    assert len(api_server.writes()) == writes
+    code, out = run_in_terminal(["rollback", "prod"], "prod", env.root, b"Type its name")
+    assert code == 0, out
+    assert "Recorded as rollback 3 of prod" in out
+
+
+def test_unlock_asks_on_a_terminal(env: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    assert cli("apply", "beta", "--yes").exit_code == 0
+    key = ("coordination.k8s.io", "leases", "default", "gitdeploy-lock-beta")
+    api_server.cluster.objects[key]["spec"]["holderIdentity"] = "alice@laptop pid 7"
+    code, out = run_in_terminal(["unlock", "beta"], "n", env.root, b"[y/N]")
+    assert code == 1 and "lock kept" in out
+    code, out = run_in_terminal(["unlock", "beta"], "y", env.root, b"[y/N]")
+    assert code == 0, out
+    assert "beta is locked by alice@laptop pid 7" in out
+    assert not api_server.cluster.objects[key]["spec"].get("holderIdentity")

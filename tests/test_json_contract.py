@@ -73,3 +73,41 @@ def test_environment_and_render_documents(repo: ConfigRepo, cli) -> None:
     rendered = json.loads(cli("render", "dev", "-o", "json").stdout)
     assert rendered["kind"] == "RenderedObjects"
     assert set(rendered["objects"][0]) == {"source", "object"}
+
+
+RECORD_FIELDS = {"sequence": int, "environment": str, "kind": str, "commit": str, "ref": str,
+                 "subject": str, "author": str, "dirty": bool, "deployedAt": str,
+                 "deployedBy": dict, "gitdeployVersion": str, "outcome": str, "counts": dict,
+                 "digest": str, "applied": list, "failed": list, "rollbackOf": type(None),
+                 "name": (str, type(None))}
+
+
+def check_record(record: dict) -> None:
+    assert set(record) == set(RECORD_FIELDS)
+    for name, kind in RECORD_FIELDS.items():
+        assert isinstance(record[name], kind), name
+    assert set(record["deployedBy"]) == {"localUser", "host", "kubeUser", "ci", "ciUrl"}
+    assert set(record["counts"]) == {"create", "update", "unchanged", "applied", "failed",
+                                     "not-attempted"}
+
+
+def test_record_status_and_history_documents(repo: ConfigRepo, kubeconfig, cli) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"})])
+    repo.commit()
+    applied = json.loads(cli("apply", "dev", "--yes", "-o", "json").stdout)
+    check_record(applied["record"])
+    status = json.loads(cli("status", "dev", "-o", "json").stdout)
+    assert set(status) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
+                           "live", "comparedTo", "inLocalHistory", "commitsBehind",
+                           "commitsAhead", "drift", "lock"}
+    assert status["kind"] == "Status" and status["apiVersion"] == "gitdeploy.io/v1"
+    check_record(status["live"])
+    assert set(status["comparedTo"]) == {"commit", "ref", "branch", "dirty", "dirtyFiles"}
+    assert set(status["drift"]) == {"checked", "drifted", "note", "changes"}
+    history = json.loads(cli("history", "dev", "-o", "json").stdout)
+    assert set(history) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
+                            "records"}
+    assert history["kind"] == "History"
+    for record in history["records"]:
+        check_record(record)

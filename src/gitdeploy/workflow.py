@@ -100,6 +100,8 @@ def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: D
     rendered = render_environment(source.tree, old_env)
     info = dataclasses.replace(session.source_info(source, rendered),
                                ref=commit if what.startswith("commit") else commit[:7])
+    # The old commit's objects, under today's guards, protection and lock.
+    rendered = dataclasses.replace(rendered, environment=env)
     session.ui.note(f"rolling {env.name} back to {what}")
     return _deploy(session, env, rendered, info, connection, options, deploy, kind=ROLLBACK,
                    rollback_of=what)
