@@ -183,4 +183,7 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
                                     identity=identity, source=info,
                                     manifests=rendered.manifests, rollback_of=rollback_of)
         store.write(report.record, keep=env.settings.keep_records)
+    if lock.lost.is_set():
+        ui.note(f"[yellow]warning:[/yellow] the lock of {env.name} was taken over by another "
+                "deploy while this one ran (was it paused longer than lock.duration?)")
     return report
