@@ -211,3 +211,10 @@ def test_freeze_file_stops_every_environment_even_for_an_older_ref(
     (dev.root / "environments/FREEZE").unlink()
     dev.commit("thaw")
     assert cli("apply", "dev", "--yes").exit_code == 0
+
+
+def test_a_bad_lock_timeout_is_an_error(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    result = cli("apply", "dev", "--yes", "--lock-timeout", "soon")
+    assert result.exit_code == 1
+    assert "--lock-timeout: 'soon' is not a duration (examples: 30s, 5m, 1h)" in result.stderr
+    assert api_server.requests == []
