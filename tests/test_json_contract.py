@@ -8,7 +8,9 @@ from tests import objects
 from tests.conftest import ConfigRepo
 
 CHANGE_FIELDS = {"action": str, "apiVersion": str, "kind": str, "namespace": str, "name": str,
-                 "source": str, "verified": bool, "note": str, "drift": list, "diff": str}
+                 "source": str, "verified": bool, "note": str, "drift": list, "diff": str,
+                 "kept": type(None)}
+SUMMARY = {"create", "update", "adopt", "unchanged", "delete", "kept", "changes"}
 
 
 def check_header(doc: dict, kind: str) -> None:
@@ -18,7 +20,7 @@ def check_header(doc: dict, kind: str) -> None:
     assert doc["environment"] == "dev"
     assert set(doc["target"]) == {"context", "server", "clusterUID"}
     assert set(doc["source"]) == {"commit", "ref", "branch", "dirty", "dirtyFiles"}
-    assert set(doc["summary"]) == {"create", "update", "unchanged", "changes"}
+    assert set(doc["summary"]) == SUMMARY
 
 
 def check_change(change: dict, extra: dict | None = None) -> None:
@@ -26,7 +28,7 @@ def check_change(change: dict, extra: dict | None = None) -> None:
     assert set(change) == set(fields)
     for name, kind in fields.items():
         assert isinstance(change[name], kind), name
-    assert change["action"] in {"create", "update", "unchanged"}
+    assert change["action"] in {"create", "update", "adopt", "unchanged", "delete"}
 
 
 def test_plan_document(repo: ConfigRepo, kubeconfig, cli) -> None:
@@ -36,12 +38,14 @@ def test_plan_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     commit = repo.commit()
     doc = json.loads(cli("diff", "dev", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "summary", "changes"}
+                        "source", "prune", "summary", "changes"}
     check_header(doc, "Plan")
     assert doc["source"] == {"commit": commit, "ref": "main", "branch": "main", "dirty": False,
                              "dirtyFiles": []}
     assert doc["target"]["context"] == "kind-dev"
-    assert doc["summary"] == {"create": 2, "update": 0, "unchanged": 0, "changes": 2}
+    assert doc["summary"] == {"create": 2, "update": 0, "adopt": 0, "unchanged": 0,
+                              "delete": 0, "kept": 0, "changes": 2}
+    assert doc["prune"] is False
     for change in doc["changes"]:
         check_change(change)
     assert doc["changes"][0]["source"] == "environments/dev/app.yaml:1"
@@ -59,7 +63,7 @@ def test_apply_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     assert doc["succeeded"] is True
     for result in doc["results"]:
         check_change(result, {"outcome": str, "error": str})
-        assert result["outcome"] in {"applied", "failed", "not-attempted"}
+        assert result["outcome"] in {"applied", "deleted", "failed", "not-attempted"}
 
 
 def test_environment_and_render_documents(repo: ConfigRepo, cli) -> None:
@@ -87,8 +91,8 @@ def check_record(record: dict) -> None:
     for name, kind in RECORD_FIELDS.items():
         assert isinstance(record[name], kind), name
     assert set(record["deployedBy"]) == {"localUser", "host", "kubeUser", "ci", "ciUrl"}
-    assert set(record["counts"]) == {"create", "update", "unchanged", "applied", "failed",
-                                     "not-attempted"}
+    assert set(record["counts"]) == {"create", "update", "adopt", "unchanged", "delete",
+                                     "applied", "deleted", "failed", "not-attempted"}
 
 
 def test_record_status_and_history_documents(repo: ConfigRepo, kubeconfig, cli) -> None:

@@ -38,7 +38,8 @@ def test_first_diff_creates_everything(dev: ConfigRepo, cli, api_server: TestApi
     plan = plan_json(cli)
     assert actions(plan) == {"Namespace/shop": "create", "ConfigMap/settings": "create",
                              "Deployment/web": "create", "Service/web": "create"}
-    assert plan["summary"] == {"create": 4, "update": 0, "unchanged": 0, "changes": 4}
+    assert plan["summary"] == {"create": 4, "update": 0, "adopt": 0, "unchanged": 0, "delete": 0,
+                               "kept": 0, "changes": 4}
     assert api_server.writes() == []
 
 
@@ -156,7 +157,10 @@ def test_lists_live_objects_once_per_kind_and_namespace(repo: ConfigRepo, kubeco
     assert cli("diff", "dev").exit_code == 0
     reads = [r for r in api_server.requests if r.method == "GET"]
     assert [r.path for r in reads].count("/api/v1/namespaces/default/configmaps") == 1
-    assert not any(r.path.startswith("/api/v1/namespaces/default/configmaps/") for r in reads)
+    # the only single GET of a ConfigMap is the environment's ApplySet parent
+    assert [r.path for r in reads if r.path.startswith(
+        "/api/v1/namespaces/default/configmaps/")] == [
+        "/api/v1/namespaces/default/configmaps/gitdeploy-applyset-dev"]
 
 
 def test_verbose_prints_every_request(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:

@@ -1,6 +1,7 @@
 """Apply a plan with server-side apply, in order: Namespaces, CRDs (then wait until they are
-Established), other cluster-scoped objects, then namespaced objects. Objects within a phase are
-applied concurrently. On a failure, what is in flight finishes and nothing more starts."""
+Established), other cluster-scoped objects, then namespaced objects. Then, when pruning, delete
+what was removed from git in the reverse order. Objects within a phase are handled concurrently.
+On a failure, what is in flight finishes and nothing more starts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from gitdeploy.errors import KubeError
+from gitdeploy.inventory import PART_OF_LABEL
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.results import ApplyReport, Change, ObjectResult, Outcome, Plan
 
@@ -45,6 +47,12 @@ def order(changes: list[Change]) -> list[list[Change]]:
     return phases
 
 
+def delete_order(changes: list[Change]) -> list[list[Change]]:
+    """Deletions in the reverse of the apply phases: namespaced objects (workloads, custom
+    resources) first, then cluster-scoped ones, then CRDs, then Namespaces."""
+    return list(reversed(order(changes)))
+
+
 def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_timeout: float,
                progress: Progress | None = None) -> ApplyReport:
     results: dict[int, ObjectResult] = {}
@@ -68,8 +76,19 @@ def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_ti
         else:
             record(ObjectResult(change, Outcome.APPLIED))
 
+    def delete_one(change: Change) -> None:
+        if failed.is_set():
+            record(ObjectResult(change, Outcome.NOT_ATTEMPTED))
+            return
+        try:
+            problem = _delete(client, change, plan)
+        except KubeError as error:
+            problem = _error_text(error)
+        record(ObjectResult(change, Outcome.FAILED, problem) if problem
+               else ObjectResult(change, Outcome.DELETED))
+
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for phase in order(plan.pending):
+        for phase in order(plan.to_apply):
             list(pool.map(apply_one, phase))
             if failed.is_set():
                 break
@@ -80,8 +99,30 @@ def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_ti
                     record(ObjectResult(change, Outcome.FAILED, problem))
             if failed.is_set():
                 break
-    ordered = [results.get(id(c)) or ObjectResult(c, Outcome.NOT_ATTEMPTED) for c in plan.pending]
+        if plan.prune and not failed.is_set():
+            for phase in delete_order(plan.to_delete):
+                list(pool.map(delete_one, phase))
+                if failed.is_set():
+                    break
+    ordered = [results.get(id(c)) or ObjectResult(c, Outcome.NOT_ATTEMPTED) for c in plan.work]
     return ApplyReport(plan=plan, results=ordered)
+
+
+def _delete(client: KubeClient, change: Change, plan: Plan) -> str:
+    """Delete one pruned object, but only if it is still the object that was planned and still
+    carries this set's label; returns a problem, or "" when deleted (or already gone)."""
+    live = client.get(change.path)
+    if live is None:
+        return ""
+    metadata = live.get("metadata") or {}
+    set_id = plan.inventory.id if plan.inventory else None
+    if set_id is None or (metadata.get("labels") or {}).get(PART_OF_LABEL) != set_id:
+        return "not deleted: it no longer carries this environment's ApplySet label"
+    if change.uid and metadata.get("uid") != change.uid:
+        return "not deleted: it was replaced by another object of the same name since the plan"
+    client.delete(change.path, uid=str(metadata.get("uid") or ""),
+                  resource_version=str(metadata.get("resourceVersion") or ""))
+    return ""
 
 
 def _apply(client: KubeClient, change: Change) -> None:

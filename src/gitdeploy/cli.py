@@ -59,6 +59,11 @@ Ref = Annotated[str | None, typer.Option(
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 AllowDirty = Annotated[bool, typer.Option(
     "--allow-dirty", help="Apply even if the files have uncommitted changes (recorded as dirty).")]
+Prune = Annotated[bool | None, typer.Option(
+    "--prune/--no-prune", help="Delete objects removed from git (default: the environment's "
+    "prune setting).", show_default=False)]
+AllowMassDelete = Annotated[bool, typer.Option(
+    "--allow-mass-delete", help="Prune even beyond the environment's pruneSafety limits.")]
 LockTimeout = Annotated[str, typer.Option(
     "--lock-timeout", help="How long to wait for another deploy's lock (e.g. 30s, 5m); "
     "0 fails at once.")]
@@ -158,6 +163,8 @@ def apply(
     yes: Yes = False,
     ref: Ref = None,
     allow_dirty: AllowDirty = False,
+    prune: Prune = None,
+    allow_mass_delete: AllowMassDelete = False,
     lock_timeout: LockTimeout = "0",
     output: Output = Format.text,
     repo: Repo = None,
@@ -173,7 +180,8 @@ def apply(
                              request_timeout=request_timeout, concurrency=concurrency)
 
     def command(ui: UI) -> int:
-        deploy = _deploy_options(yes, allow_dirty, lock_timeout, output)
+        deploy = _deploy_options(yes, allow_dirty, lock_timeout, output, prune,
+                                 allow_mass_delete)
         with Session.open(ui, repo) as session:
             report = workflow.apply(session, env, options, deploy, ref=ref)
         return _report(ui, report, output)
@@ -188,6 +196,8 @@ def rollback(
         "--to", help="A record number from `gitdeploy history`, or a commit (default: the "
         "previous successful deploy of another commit).", show_default=False)] = None,
     yes: Yes = False,
+    prune: Prune = None,
+    allow_mass_delete: AllowMassDelete = False,
     lock_timeout: LockTimeout = "0",
     output: Output = Format.text,
     repo: Repo = None,
@@ -202,7 +212,7 @@ def rollback(
                              request_timeout=request_timeout, concurrency=concurrency)
 
     def command(ui: UI) -> int:
-        deploy = _deploy_options(yes, False, lock_timeout, output)
+        deploy = _deploy_options(yes, False, lock_timeout, output, prune, allow_mass_delete)
         with Session.open(ui, repo) as session:
             report = workflow.rollback(session, env, options, deploy, to=to)
         return _report(ui, report, output)
@@ -210,14 +220,15 @@ def rollback(
     _run(verbose, command)
 
 
-def _deploy_options(yes: bool, allow_dirty: bool, lock_timeout: str, output: Format
-                    ) -> workflow.DeployOptions:
+def _deploy_options(yes: bool, allow_dirty: bool, lock_timeout: str, output: Format,
+                    prune: bool | None, allow_mass_delete: bool) -> workflow.DeployOptions:
     try:
         timeout = parse_duration(lock_timeout)
     except ValueError as error:
         raise SettingsError(f"--lock-timeout: {error}") from None
     return workflow.DeployOptions(yes=yes, allow_dirty=allow_dirty, lock_timeout=timeout,
-                                  plan_to_stdout=output is Format.text)
+                                  plan_to_stdout=output is Format.text, prune=prune,
+                                  allow_mass_delete=allow_mass_delete)
 
 
 def _report(ui: UI, report: ApplyReport, output: Format) -> int:

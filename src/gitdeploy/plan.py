@@ -15,15 +15,17 @@ from gitdeploy.diffing import unified
 from gitdeploy.drift import find_drift
 from gitdeploy.errors import KubeError
 from gitdeploy.gitrepo import SourceInfo
+from gitdeploy.inventory import PART_OF_LABEL, Member, list_members, read_inventory
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
-from gitdeploy.manifests import Manifest
+from gitdeploy.manifests import Manifest, Origin
 from gitdeploy.normalize import normalize
 from gitdeploy.render import RenderedSet
 from gitdeploy.results import Action, Change, Plan
 from gitdeploy.target import Connection
 
 CRD_GROUP = "apiextensions.k8s.io"
+PRUNE_ANNOTATION = "gitdeploy.io/prune"
 
 
 @dataclass
@@ -44,16 +46,23 @@ class _Item:
 
 
 def build_plan(rendered: RenderedSet, connection: Connection, source: SourceInfo,
-               *, concurrency: int) -> Plan:
+               *, concurrency: int, prune: bool = False) -> Plan:
     client = connection.client
+    env = rendered.environment
     discovery = Discovery(client)
-    items = _resolve(rendered.manifests, discovery, concurrency)
+    inventory = read_inventory(client, env.name, env.settings.store_namespace)
+    manifests = [inventory.label(manifest) for manifest in rendered.manifests]
+    items = _resolve(manifests, discovery, concurrency)
     _mark_new_namespaces(items, client)
     _fetch_live(items, client, concurrency)
     _dry_run(items, client, concurrency)
-    env = rendered.environment
+    members = list_members(inventory, client, discovery, concurrency)
+    in_git = {(i.resource.group, i.resource.kind, i.namespace, i.manifest.name) for i in items}
+    changes = [_change(item, inventory.id) for item in items]
+    changes += [_deletion(member) for member in members if member.key not in in_git]
     return Plan(environment=env.name, target=connection.target, source=source,
-                changes=[_change(item) for item in items], protected=env.settings.protected)
+                changes=changes, protected=env.settings.protected, prune=prune,
+                inventory=inventory, inventory_size=len(members))
 
 
 def _crd_resources(manifests: list[Manifest]) -> dict[tuple[str, str], ResourceInfo]:
@@ -150,7 +159,37 @@ def _dry_run(items: list[_Item], client: KubeClient, concurrency: int) -> None:
                         problems)
 
 
-def _change(item: _Item) -> Change:
+def _deletion(member: Member) -> Change:
+    body = member.body
+    metadata = body["metadata"]
+    namespace = metadata.get("namespace") or ""
+    title = f"{member.resource.kind}/{namespace + '/' if namespace else ''}{metadata['name']}"
+    protected = (metadata.get("annotations") or {}).get(PRUNE_ANNOTATION) == "disabled"
+    return Change(
+        action=Action.DELETE, manifest=Manifest(body=body, origin=Origin("(not in git)")),
+        api_version=member.resource.api_version, kind=member.resource.kind,
+        namespace=namespace, name=metadata["name"],
+        diff=unified(normalize(body), None, title),
+        path=member.resource.path(namespace, metadata["name"]),
+        uid=str(metadata.get("uid") or ""),
+        kept=f"{PRUNE_ANNOTATION}: disabled" if protected else "",
+    )
+
+
+def _adopted(live: dict[str, Any] | None, set_id: str) -> str:
+    """Why a live object is not yet part of the set ("" when it is)."""
+    if live is None:
+        return ""
+    labels = (live.get("metadata") or {}).get("labels") or {}
+    other = labels.get(PART_OF_LABEL)
+    if other == set_id:
+        return ""
+    if other:
+        return f"taken over from another ApplySet ({other})"
+    return "exists in the cluster, not yet managed by this environment: apply takes it over"
+
+
+def _change(item: _Item, set_id: str) -> Change:
     manifest = item.manifest
     before = normalize(item.live) if item.live is not None else None
     if item.unverified:
@@ -158,20 +197,23 @@ def _change(item: _Item) -> Change:
     else:
         assert item.result is not None
         after = normalize(item.result)
+    adopted = _adopted(item.live, set_id)
     if before is None:
         action = Action.CREATE
+    elif adopted:
+        action = Action.ADOPT
     elif before == after:
         action = Action.UNCHANGED
     else:
         action = Action.UPDATE
     title = f"{manifest.kind}/{item.namespace + '/' if item.namespace else ''}{manifest.name}"
     diff = unified(before, after, title) if action is not Action.UNCHANGED else ""
-    drift = find_drift(item.live, before, after) if item.live and before and action is \
-        Action.UPDATE else []
+    drift = find_drift(item.live, before, after) if item.live and before and action in (
+        Action.UPDATE, Action.ADOPT) else []
+    note = f"not verified by the server: {item.unverified}" if item.unverified else adopted
     return Change(
         action=action, manifest=manifest, api_version=manifest.api_version, kind=manifest.kind,
         namespace=item.namespace, name=manifest.name, diff=diff, path=item.path,
         verified=not item.unverified,
-        note=f"not verified by the server: {item.unverified}" if item.unverified else "",
-        drift=drift,
+        note=note, drift=drift, uid=str(((item.live or {}).get("metadata") or {}).get("uid") or ""),
     )

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from gitdeploy.gitrepo import SourceInfo
 from gitdeploy.identity import Identity
+from gitdeploy.inventory import Inventory
 from gitdeploy.manifests import Manifest
 from gitdeploy.target import Target
 
@@ -16,7 +17,12 @@ from gitdeploy.target import Target
 class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
+    ADOPT = "adopt"  # exists in the cluster but not (yet) in this environment's ApplySet
     UNCHANGED = "unchanged"
+    DELETE = "delete"  # in the ApplySet, no longer in git: a prune candidate
+
+
+APPLY_ACTIONS = (Action.CREATE, Action.UPDATE, Action.ADOPT)
 
 
 @dataclass(frozen=True)
@@ -40,10 +46,12 @@ class Change:
     verified: bool = True  # False: the server could not dry-run it (namespace/CRD in the plan)
     note: str = ""
     drift: list[Drift] = field(default_factory=list)
+    uid: str = ""  # of the live object (deletes are conditioned on it)
+    kept: str = ""  # for a delete: why pruning leaves it in place (its annotation)
 
     @property
     def is_change(self) -> bool:
-        return self.action is not Action.UNCHANGED
+        return self.action is not Action.UNCHANGED and not self.kept
 
     def title(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
@@ -57,17 +65,39 @@ class Plan:
     source: SourceInfo
     changes: list[Change]
     protected: bool = False
+    prune: bool = False  # apply deletes the `delete` changes
+    inventory: Inventory | None = None  # the environment's ApplySet as it was read
+    inventory_size: int = 0  # objects the ApplySet held before this plan
 
     def count(self, action: Action) -> int:
-        return sum(1 for change in self.changes if change.action is action)
+        return sum(1 for change in self.changes if change.action is action and not change.kept)
 
     @property
     def pending(self) -> list[Change]:
+        """Every difference between git and the cluster, deletions included."""
         return [change for change in self.changes if change.is_change]
+
+    @property
+    def to_apply(self) -> list[Change]:
+        return [change for change in self.pending if change.action in APPLY_ACTIONS]
+
+    @property
+    def to_delete(self) -> list[Change]:
+        return [change for change in self.pending if change.action is Action.DELETE]
+
+    @property
+    def kept(self) -> list[Change]:
+        return [change for change in self.changes if change.kept]
+
+    @property
+    def work(self) -> list[Change]:
+        """What apply will do: the applies, and the deletions when pruning is on."""
+        return self.to_apply + (self.to_delete if self.prune else [])
 
 
 class Outcome(StrEnum):
     APPLIED = "applied"
+    DELETED = "deleted"
     FAILED = "failed"
     NOT_ATTEMPTED = "not-attempted"
 
@@ -87,7 +117,7 @@ class ApplyReport:
 
     @property
     def succeeded(self) -> bool:
-        return all(r.outcome is Outcome.APPLIED for r in self.results)
+        return all(r.outcome in (Outcome.APPLIED, Outcome.DELETED) for r in self.results)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)

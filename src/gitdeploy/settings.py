@@ -22,6 +22,16 @@ DEFAULT_LOCK_DURATION = 60  # seconds
 
 
 @dataclass(frozen=True)
+class PruneSafety:
+    """Limits on what `prune` may delete in one apply."""
+
+    max_deletions: int = 20
+    max_percent: int = 50  # of the objects in the environment's ApplySet
+    namespaces: bool = False  # may Namespaces be pruned (they take everything inside along)
+    crds: bool = False  # may CustomResourceDefinitions be pruned (they take their objects along)
+
+
+@dataclass(frozen=True)
 class ClusterGuard:
     """Identity guards: the API server URL and the UID of the `kube-system` namespace."""
 
@@ -42,6 +52,8 @@ class Settings:
     state_namespace: str | None = None  # None: the environment's namespace
     keep_records: int = DEFAULT_KEEP_RECORDS
     lock_duration: int = DEFAULT_LOCK_DURATION
+    prune_safety: PruneSafety = PruneSafety()
+    orphan_ignores: tuple[str, ...] = ()
 
     @property
     def store_namespace(self) -> str:
@@ -94,6 +106,17 @@ _TOP_KEYS: dict[str, tuple[_Checker, str]] = {
     "state": (_mapping, "a mapping"),
     "history": (_mapping, "a mapping"),
     "lock": (_mapping, "a mapping"),
+    "pruneSafety": (_mapping, "a mapping"),
+    "orphans": (_mapping, "a mapping"),
+}
+_PRUNE_SAFETY_KEYS: dict[str, tuple[_Checker, str]] = {
+    "maxDeletions": (_int_between(0, 100000), "a whole number (0 or more)"),
+    "maxPercent": (_int_between(0, 100), "a whole number from 0 to 100"),
+    "namespaces": (_bool, "true or false"),
+    "customResourceDefinitions": (_bool, "true or false"),
+}
+_ORPHANS_KEYS: dict[str, tuple[_Checker, str]] = {
+    "ignore": (_str_list, "a list of patterns like Kind/name or Kind.group/namespace/name"),
 }
 _STATE_KEYS: dict[str, tuple[_Checker, str]] = {
     "namespace": (_str, "a non-empty string (an existing or planned namespace)"),
@@ -147,6 +170,9 @@ def parse_settings(text: str, path: Path) -> Settings:
     history = _check_keys(top.get("history", {}), _HISTORY_KEYS, "history.", path)
     lock = _check_keys(top.get("lock", {}), _LOCK_KEYS, "lock.", path)
     suspend = top.get("suspend", False)
+    safety = _check_keys(top.get("pruneSafety", {}), _PRUNE_SAFETY_KEYS, "pruneSafety.", path)
+    orphans = _check_keys(top.get("orphans", {}), _ORPHANS_KEYS, "orphans.", path)
+    defaults = PruneSafety()
     return Settings(
         context=top["context"],
         namespace=top.get("namespace", DEFAULT_NAMESPACE),
@@ -159,4 +185,10 @@ def parse_settings(text: str, path: Path) -> Settings:
         state_namespace=state.get("namespace"),
         keep_records=history.get("keep", DEFAULT_KEEP_RECORDS),
         lock_duration=lock.get("duration", DEFAULT_LOCK_DURATION),
+        prune_safety=PruneSafety(
+            max_deletions=safety.get("maxDeletions", defaults.max_deletions),
+            max_percent=safety.get("maxPercent", defaults.max_percent),
+            namespaces=safety.get("namespaces", defaults.namespaces),
+            crds=safety.get("customResourceDefinitions", defaults.crds)),
+        orphan_ignores=orphans.get("ignore", ()),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from gitdeploy import prune
 from gitdeploy.apply import apply_plan
 from gitdeploy.confirm import confirm_apply
 from gitdeploy.environments import Environment, list_environments, load_environment
@@ -46,6 +47,8 @@ class DeployOptions:
     allow_dirty: bool = False
     lock_timeout: float = 0.0
     plan_to_stdout: bool = True
+    prune: bool | None = None  # None: the environment's `prune` setting
+    allow_mass_delete: bool = False
 
 
 def environments(session: Session) -> list[Environment]:
@@ -160,10 +163,16 @@ def _rollback_target(records: list[DeployRecord], to: str | None, env_name: str
 def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: SourceInfo,
             connection: Connection, options: ClusterOptions, deploy: DeployOptions, *,
             kind: str, rollback_of: str = "") -> ApplyReport:
-    the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency)
+    prune_on = env.settings.prune if deploy.prune is None else deploy.prune
+    the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
+                          prune=prune_on)
     ui = session.ui
     terminal.plan(ui.out if deploy.plan_to_stdout else ui.err, the_plan)
-    if the_plan.pending:
+    problems = prune.refusals(the_plan, env.settings, rendered=len(rendered.manifests),
+                              allow_mass_delete=deploy.allow_mass_delete)
+    if problems:
+        raise RefusedError(f"apply to {env.name} refused: pruning is not safe", problems)
+    if the_plan.work:
         confirm_apply(the_plan, ui, yes=deploy.yes)
     identity = local_identity()
     lock = EnvironmentLock(connection.client, namespace=env.settings.store_namespace,
@@ -172,12 +181,18 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
     store = RecordStore(connection.client, env.settings.store_namespace, env.name)
 
     def progress(result: ObjectResult) -> None:
-        style = "green" if result.outcome is Outcome.APPLIED else "red"
+        style = "red" if result.outcome is Outcome.FAILED else "green"
         ui.note(f"[{style}]{result.outcome.value}[/{style}] {result.change.title()}")
 
+    inventory = the_plan.inventory
+    assert inventory is not None
     with lock.held(deploy.lock_timeout):
+        if the_plan.work or (rendered.manifests and not inventory.exists):
+            prune.write_parent(connection.client, inventory, prune.parent_before(the_plan))
         report = apply_plan(the_plan, connection.client, concurrency=options.concurrency,
                             establish_timeout=options.establish_timeout, progress=progress)
+        if the_plan.work and report.succeeded:
+            prune.write_parent(connection.client, inventory, prune.parent_after(the_plan))
         identity = dataclasses.replace(identity, kube_user=kube_user(connection.client))
         report.record = from_report(report, sequence=store.next_sequence(), kind=kind,
                                     identity=identity, source=info,

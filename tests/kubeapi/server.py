@@ -66,9 +66,10 @@ class RequestRecord:
 
     @property
     def is_state(self) -> bool:
-        """gitdeploy's bookkeeping: its Lease, its deploy records, who-am-I reviews."""
+        """gitdeploy's bookkeeping: its Lease, deploy records, ApplySet parent, who-am-I."""
         return ("/leases" in self.path or "selfsubjectreviews" in self.path
                 or "/configmaps/gitdeploy-record-" in self.path
+                or "/configmaps/gitdeploy-applyset-" in self.path
                 or (self.method == "POST" and self.path.endswith("/configmaps")))
 
 
@@ -124,7 +125,7 @@ class TestApiServer:
 
     def writes(self, *, state: bool = False) -> list[RequestRecord]:
         """Successful writes to objects; with `state`, also gitdeploy's own bookkeeping (the
-        lock Lease, deploy records, SelfSubjectReviews)."""
+        lock Lease, deploy records, the ApplySet parent, SelfSubjectReviews)."""
         with self._lock:
             return [r for r in self.requests if r.is_write and (state or not r.is_state)]
 

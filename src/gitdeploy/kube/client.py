@@ -79,16 +79,32 @@ class KubeClient:
             self._log(f"{method} {path} {status} {elapsed:.0f}ms")
 
     # ---- conveniences -------------------------------------------------------------------
-    def get(self, path: str) -> dict[str, Any] | None:
+    def get(self, path: str, query: dict[str, str] | None = None) -> dict[str, Any] | None:
         """The object at `path`, or None when the server says it does not exist.
 
         Any 404 counts: for an unknown API group the server may answer in plain text."""
         try:
-            return self.request("GET", path)
+            return self.request("GET", path, query=query)
         except ApiStatusError as error:
             if error.status == 404:
                 return None
             raise
+
+    def delete(self, path: str, *, uid: str, resource_version: str = "",
+               propagation: str = "Background") -> bool:
+        """Delete the object at `path` if it is still the one with `uid` (and, if given, at
+        `resource_version`). False when it was already gone."""
+        preconditions = {k: v for k, v in (("uid", uid), ("resourceVersion", resource_version))
+                         if v}
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation,
+                **({"preconditions": preconditions} if preconditions else {})}
+        try:
+            self.request("DELETE", path, body=body)
+        except ApiStatusError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
 
     def apply(self, path: str, body: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:
         query = {"fieldManager": FIELD_MANAGER, "force": "true"}

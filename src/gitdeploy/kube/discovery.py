@@ -38,6 +38,34 @@ class Discovery:
         self._client = client
         self._lock = threading.Lock()
         self._group_versions: dict[str, dict[str, ResourceInfo] | None] = {}
+        self._preferred: dict[str, str] | None = None  # group -> preferred group version
+
+    def preferred_versions(self) -> dict[str, str]:
+        """group -> preferred group version, for every group the server serves ("" is core)."""
+        with self._lock:
+            if self._preferred is not None:
+                return self._preferred
+        found = {"": "v1"}
+        for group in (self._client.get("/apis") or {}).get("groups") or []:
+            preferred = (group.get("preferredVersion") or {}).get("groupVersion")
+            if group.get("name") and preferred:
+                found[group["name"]] = preferred
+        with self._lock:
+            self._preferred = found
+        return found
+
+    def resolve_group_kind(self, group: str, kind: str) -> ResourceInfo | None:
+        """The resource serving `kind` in `group` at its preferred version, or None."""
+        api_version = self.preferred_versions().get(group)
+        return self.resolve(api_version, kind) if api_version else None
+
+    def listable(self) -> list[ResourceInfo]:
+        """Every resource of every group (preferred versions) that can be listed."""
+        found: list[ResourceInfo] = []
+        for api_version in sorted(self.preferred_versions().values()):
+            found.extend(r for r in (self._resources(api_version) or {}).values()
+                         if "list" in r.verbs)
+        return found
 
     def resolve(self, api_version: str, kind: str) -> ResourceInfo | None:
         """The resource serving `kind` in `api_version`, or None if the server has none."""

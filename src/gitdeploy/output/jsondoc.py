@@ -81,17 +81,18 @@ def _change(change: Change) -> dict[str, Any]:
         "verified": change.verified,
         "note": change.note,
         "drift": [{"field": d.field, "manager": d.manager} for d in change.drift],
+        "kept": change.kept or None,
         "diff": change.diff,
     }
 
 
 def summary(plan: Plan) -> dict[str, int]:
     counts = {action.value: plan.count(action) for action in Action}
-    return {**counts, "changes": len(plan.pending)}
+    return {**counts, "kept": len(plan.kept), "changes": len(plan.pending)}
 
 
 def plan(plan: Plan) -> dict[str, Any]:
-    return _envelope("Plan", **_header(plan), summary=summary(plan),
+    return _envelope("Plan", **_header(plan), prune=plan.prune, summary=summary(plan),
                      changes=[_change(c) for c in plan.changes])
 
 

@@ -13,8 +13,9 @@ from gitdeploy.render import RenderedSet
 from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan
 from gitdeploy.status import EnvironmentStatus, History
 
-ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.UNCHANGED: "dim"}
-OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.FAILED: "bold red",
+ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.ADOPT: "cyan",
+                Action.UNCHANGED: "dim", Action.DELETE: "red"}
+OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.DELETED: "green", Outcome.FAILED: "bold red",
                  Outcome.NOT_ATTEMPTED: "dim"}
 
 
@@ -76,6 +77,10 @@ def plan(console: Console, plan: Plan) -> None:
                                     (f"  ({change.manifest.origin})", "dim")))
         if change.note:
             console.print(f"  [yellow]{escape(change.note)}[/yellow]", highlight=False)
+        if change.action is Action.DELETE:
+            console.print("  removed from git: " + ("apply deletes it" if plan.prune else
+                          "apply leaves it in place (pruning is off; --prune deletes it)"),
+                          style="yellow", highlight=False)
         for drift in change.drift:
             console.print(f"  [magenta]drift:[/magenta] {escape(drift.field)} was changed in "
                           f"the cluster by {escape(drift.manager)}; apply takes it back",
@@ -86,6 +91,9 @@ def plan(console: Console, plan: Plan) -> None:
 
 
 def summary(console: Console, plan: Plan) -> None:
+    for change in plan.kept:
+        console.print(Text.assemble(("keep ", "bold"), (change.title(), "bold"),
+                                    (f"  removed from git, not pruned: {change.kept}", "dim")))
     table = Table(box=None, header_style="bold")
     table.add_column("ACTION")
     table.add_column("OBJECTS", justify="right")
