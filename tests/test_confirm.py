@@ -130,3 +130,21 @@ def test_unlock_asks_on_a_terminal(env: ConfigRepo, cli, api_server: TestApiServ
     assert code == 0, out
     assert "beta is locked by alice@laptop pid 7" in out
     assert not api_server.cluster.objects[key]["spec"].get("holderIdentity")
+
+
+def test_deletions_are_listed_apart_in_the_confirmation(env: ConfigRepo, cli,
+                                                        api_server: TestApiServer) -> None:
+    assert cli("apply", "beta", "--yes").exit_code == 0
+    env.write("environments/beta/app.yaml", [objects.configmap("a", {"x": "changed"}),
+                                             objects.deployment("web"),
+                                             objects.service("web")])
+    env.commit("drop b")
+    code, out = run_in_terminal(["apply", "beta", "--prune"], "n", env.root, b"[y/N]")
+    assert code == 1
+    assert "To be deleted from beta (removed from git):\r\n  - ConfigMap default/b" in out
+    assert "Apply 1 change and delete 1 object in beta? [y/N]" in out
+    assert ("", "configmaps", "default", "b") in api_server.cluster.objects
+    code, out = run_in_terminal(["apply", "prod", "--prune"], "prod", env.root,
+                                b"Type its name")
+    assert code == 0, out
+    assert "Type its name to apply 4 changes:" in out

@@ -215,9 +215,17 @@ class Cluster:
             result.setdefault("metadata", {})["managedFields"] = [m.entry() for m in kept]
             return self._write(rtype, version, namespace, name, old, result, dry_run)
 
-    def delete(self, rtype: ResourceType, namespace: str, name: str, dry_run: bool) -> Obj:
+    def delete(self, rtype: ResourceType, namespace: str, name: str, dry_run: bool,
+               preconditions: Obj | None = None) -> Obj:
         with self.lock:
             old = self._existing(rtype, namespace, name)
+            for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+                wanted = (preconditions or {}).get(field)
+                if wanted and wanted != old["metadata"].get(field):
+                    raise ApiError(409, "Conflict", f"Precondition failed: {label} in "
+                                   f"precondition: {wanted}, {label} in object meta: "
+                                   f"{old['metadata'].get(field)}",
+                                   {"name": name, "kind": rtype.plural})
             if not dry_run:
                 self._remove(rtype, namespace, name)
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",

@@ -337,7 +337,9 @@ class Router:
         if verb == "get":
             return 200, self.cluster.get(rtype, version, ns, name)
         if verb == "delete":
-            return 200, self.cluster.delete(rtype, ns, name, dry_run)
+            options = self._body() if self.raw.strip() else {}
+            return 200, self.cluster.delete(rtype, ns, name, dry_run,
+                                            options.get("preconditions") or {})
         body = self._body()
         if verb == "create":
             return 201, self.cluster.create(rtype, version, ns, body, manager, dry_run)

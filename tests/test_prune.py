@@ -1,0 +1,290 @@
+"""Prune with the ApplySet inventory: what is deleted, what never is, and in which order."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gitdeploy import __version__
+from tests import objects
+from tests.conftest import ConfigRepo
+from tests.kubeapi.server import Fault, TestApiServer
+
+CM = ("", "configmaps")
+PARENT = ("", "configmaps", "shop", "gitdeploy-applyset-dev")
+
+
+def expected_id(name: str, namespace: str) -> str:
+    digest = hashlib.sha256(f"{name}.{namespace}.ConfigMap.".encode()).digest()
+    return "applyset-" + base64.urlsafe_b64encode(digest).decode().rstrip("=") + "-v1"
+
+
+SET_ID = expected_id("gitdeploy-applyset-dev", "shop")
+
+
+@pytest.fixture
+def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
+    repo.settings("dev", context="kind-dev", namespace="shop")
+    repo.write("environments/dev/ns.yaml", objects.namespace("shop"))
+    repo.write("environments/dev/keep.yaml", objects.configmap("keep", {"k": "1"}))
+    repo.write("environments/dev/old.yaml", [objects.configmap("old", {"o": "1"}),
+                                             objects.deployment("legacy")])
+    repo.commit("first")
+    return repo
+
+
+def apply(cli, *args: str) -> dict:
+    result = cli("apply", "dev", "--yes", "-o", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def plan(cli, *args: str) -> dict:
+    result = cli("diff", "dev", "-o", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def exists(api_server: TestApiServer, group: str, plural: str, ns: str, name: str) -> bool:
+    return (group, plural, ns, name) in api_server.cluster.objects
+
+
+def remove_old(repo: ConfigRepo) -> None:
+    (repo.root / "environments/dev/old.yaml").unlink()
+    repo.commit("remove old")
+
+
+def test_the_parent_follows_the_applyset_spec_field_by_field(dev: ConfigRepo, cli,
+                                                             api_server: TestApiServer) -> None:
+    apply(cli)
+    parent = api_server.cluster.objects[PARENT]
+    labels, annotations = parent["metadata"]["labels"], parent["metadata"]["annotations"]
+    assert labels["applyset.kubernetes.io/id"] == SET_ID
+    assert annotations["applyset.kubernetes.io/tooling"] == f"gitdeploy/v{__version__}"
+    assert annotations["applyset.kubernetes.io/contains-group-kinds"] == (
+        "ConfigMap,Deployment.apps,Namespace")
+    assert annotations["applyset.kubernetes.io/additional-namespaces"] == ""
+    for key in (("", "namespaces", "", "shop"), ("", "configmaps", "shop", "keep"),
+                ("apps", "deployments", "shop", "legacy")):
+        assert api_server.cluster.objects[key]["metadata"]["labels"][
+            "applyset.kubernetes.io/part-of"] == SET_ID
+    # objects in another namespace are listed as additional namespaces
+    dev.write("environments/dev/elsewhere.yaml", [objects.namespace("other"),
+                                                  objects.configmap("x", {}, namespace="other")])
+    dev.commit("elsewhere")
+    apply(cli)
+    annotations = api_server.cluster.objects[PARENT]["metadata"]["annotations"]
+    assert annotations["applyset.kubernetes.io/additional-namespaces"] == "other"
+
+
+def test_a_removed_object_is_a_delete_in_diff_and_pruned_only_when_asked(
+        dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    apply(cli)
+    remove_old(dev)
+    diff = cli("diff", "dev")
+    assert "delete ConfigMap shop/old" in diff.stdout
+    assert "-  o: '1'" in diff.stdout
+    assert "pruning is off" in diff.stdout
+    doc = plan(cli)
+    assert doc["summary"]["delete"] == 2
+    kept = apply(cli)  # prune is off by default
+    assert kept["results"] == []
+    assert exists(api_server, *CM, "shop", "old")
+    pruned = apply(cli, "--prune")
+    assert sorted((r["kind"], r["outcome"]) for r in pruned["results"]) == [
+        ("ConfigMap", "deleted"), ("Deployment", "deleted")]
+    assert pruned["record"]["counts"]["deleted"] == 2
+    assert not exists(api_server, *CM, "shop", "old")
+    assert not exists(api_server, "apps", "deployments", "shop", "legacy")
+    assert exists(api_server, *CM, "shop", "keep")
+    contains = api_server.cluster.objects[PARENT]["metadata"]["annotations"][
+        "applyset.kubernetes.io/contains-group-kinds"]
+    assert contains == "ConfigMap,Namespace"
+    assert plan(cli)["summary"]["changes"] == 0
+
+
+def test_prune_setting_and_no_prune_override(dev: ConfigRepo, cli,
+                                             api_server: TestApiServer) -> None:
+    apply(cli)
+    dev.settings("dev", context="kind-dev", namespace="shop", prune=True)
+    remove_old(dev)
+    assert apply(cli, "--no-prune")["results"] == []
+    assert exists(api_server, *CM, "shop", "old")
+    apply(cli)
+    assert not exists(api_server, *CM, "shop", "old")
+
+
+def test_a_same_named_object_without_the_label_survives(dev: ConfigRepo, cli,
+                                                        api_server: TestApiServer) -> None:
+    apply(cli)
+    remove_old(dev)
+    key = ("", "configmaps", "shop", "old")
+    del api_server.cluster.objects[key]["metadata"]["labels"]["applyset.kubernetes.io/part-of"]
+    doc = plan(cli)
+    assert [c["name"] for c in doc["changes"] if c["action"] == "delete"] == ["legacy"]
+    apply(cli, "--prune")
+    assert exists(api_server, *key)
+
+
+def test_the_protection_annotation_keeps_an_object(dev: ConfigRepo, cli,
+                                                   api_server: TestApiServer) -> None:
+    apply(cli)
+    remove_old(dev)
+    live = api_server.cluster.objects[("", "configmaps", "shop", "old")]
+    live["metadata"]["annotations"] = {"gitdeploy.io/prune": "disabled"}
+    text = cli("diff", "dev").stdout
+    assert "keep ConfigMap shop/old  removed from git, not pruned: gitdeploy.io/prune: " \
+           "disabled" in text
+    doc = apply(cli, "--prune")
+    assert [r["name"] for r in doc["results"]] == ["legacy"]
+    assert exists(api_server, *CM, "shop", "old")
+    assert plan(cli)["summary"]["kept"] == 1
+
+
+def test_an_empty_render_never_prunes(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    apply(cli)
+    for name in ("ns", "keep", "old"):
+        (dev.root / f"environments/dev/{name}.yaml").unlink()
+    dev.commit("oops, everything is gone")
+    writes = len(api_server.writes(state=True))
+    result = cli("apply", "dev", "--yes", "--prune", "--allow-mass-delete")
+    assert result.exit_code == 1
+    assert "the environment renders no objects" in result.stderr
+    assert len(api_server.writes(state=True)) == writes
+    assert exists(api_server, *CM, "shop", "keep")
+
+
+def test_a_cap_on_deletions_needs_an_explicit_flag(repo: ConfigRepo, kubeconfig, cli,
+                                                   api_server: TestApiServer) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default",
+                  pruneSafety={"maxDeletions": 3, "maxPercent": 50})
+    repo.write("environments/dev/many.yaml",
+               [objects.configmap(f"cm-{n}", {}) for n in range(8)])
+    repo.commit()
+    apply(cli)
+    repo.write("environments/dev/many.yaml",
+               [objects.configmap(f"cm-{n}", {}) for n in range(4)])
+    repo.commit("drop four")
+    refused = cli("apply", "dev", "--yes", "--prune")
+    assert refused.exit_code == 1
+    assert "4 deletion(s), 50% of the 8 object(s)" in refused.stderr
+    assert "--allow-mass-delete" in refused.stderr
+    assert api_server.writes() == [w for w in api_server.writes() if w.method != "DELETE"]
+    assert exists(api_server, *CM, "default", "cm-7")
+    assert apply(cli, "--prune", "--allow-mass-delete")["record"]["counts"]["deleted"] == 4
+    assert not exists(api_server, *CM, "default", "cm-7")
+
+
+def test_namespaces_and_crds_need_permission_and_the_state_namespace_is_never_pruned(
+        dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    dev.write("environments/dev/extra.yaml", [objects.namespace("scratch"),
+                                              objects.crd("example.com", "Gadget", "gadgets")])
+    dev.commit("extra")
+    apply(cli)
+    (dev.root / "environments/dev/extra.yaml").unlink()
+    dev.commit("drop extra")
+    refused = cli("apply", "dev", "--yes", "--prune")
+    assert refused.exit_code == 1
+    assert "Namespace scratch: pruning a namespace deletes everything in it" in refused.stderr
+    assert "CustomResourceDefinition gadgets.example.com: pruning a CRD" in refused.stderr
+    assert exists(api_server, "", "namespaces", "", "scratch")
+    dev.settings("dev", context="kind-dev", namespace="shop",
+                 pruneSafety={"namespaces": True, "customResourceDefinitions": True})
+    dev.commit("allow")
+    apply(cli, "--prune")
+    assert not exists(api_server, "", "namespaces", "", "scratch")
+    assert not exists(api_server, "apiextensions.k8s.io", "customresourcedefinitions", "",
+                      "gadgets.example.com")
+    (dev.root / "environments/dev/ns.yaml").unlink()
+    dev.commit("drop the state namespace")
+    state = cli("apply", "dev", "--yes", "--prune")
+    assert state.exit_code == 1
+    assert "Namespace shop holds gitdeploy's own records and lock" in state.stderr
+
+
+def test_deletions_run_in_reverse_order(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
+    dev.settings("dev", context="kind-dev", namespace="shop", prune=True,
+                 pruneSafety={"namespaces": True, "customResourceDefinitions": True,
+                              "maxPercent": 100})
+    dev.write("environments/dev/extra.yaml", [
+        objects.namespace("scratch"),
+        objects.crd("example.com", "Gadget", "gadgets"),
+        objects.custom("example.com", "Gadget", "g1", {"size": 1}),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": "scratch-reader"}, "rules": []},
+        objects.configmap("in-scratch", {}, namespace="scratch"),
+    ])
+    dev.commit("extra")
+    apply(cli)
+    (dev.root / "environments/dev/extra.yaml").unlink()
+    dev.commit("drop extra")
+    start = len(api_server.requests)
+    apply(cli)
+    deletes = [r.path for r in api_server.requests[start:] if r.method == "DELETE"
+               and r.status < 400]
+    rank = [3 if "/namespaces/scratch" == p[-19:] else 2 if "customresourcedefinitions" in p
+            else 1 if "clusterroles" in p else 0 for p in deletes]
+    assert len(deletes) == 5
+    assert rank == sorted(rank)
+    assert rank[-1] == 3 and rank[-2] == 2
+
+
+def test_an_object_made_by_kubectl_is_adopted(dev: ConfigRepo, cli,
+                                              api_server: TestApiServer) -> None:
+    apply(cli)
+    api_server.cluster.create(api_server.cluster.find_type("", "v1", "configmaps"), "v1",
+                              "shop", objects.configmap("handmade", {"h": "1"}), "kubectl",
+                              False)
+    dev.write("environments/dev/handmade.yaml", objects.configmap("handmade", {"h": "2"}))
+    dev.commit("adopt it")
+    change = next(c for c in plan(cli)["changes"] if c["name"] == "handmade")
+    assert change["action"] == "adopt"
+    assert "not yet managed by this environment" in change["note"]
+    assert "+    applyset.kubernetes.io/part-of: " + SET_ID in change["diff"]
+    assert "adopt ConfigMap shop/handmade" in cli("diff", "dev").stdout
+    apply(cli)
+    live = api_server.cluster.objects[("", "configmaps", "shop", "handmade")]
+    assert live["metadata"]["labels"]["applyset.kubernetes.io/part-of"] == SET_ID
+    assert live["data"] == {"h": "2"}
+    assert plan(cli)["summary"]["changes"] == 0
+
+
+def test_a_label_set_in_git_is_an_error(dev: ConfigRepo, cli) -> None:
+    bad = objects.configmap("bad", {})
+    bad["metadata"]["labels"] = {"applyset.kubernetes.io/part-of": "applyset-other-v1"}
+    dev.write("environments/dev/bad.yaml", bad)
+    dev.commit("bad")
+    result = cli("diff", "dev")
+    assert result.exit_code == 1
+    assert "environments/dev/bad.yaml:1" in result.stderr
+    assert "sets the label applyset.kubernetes.io/part-of" in result.stderr
+
+
+def test_interruption_between_apply_and_prune_leaves_the_parent_listing_every_child(
+        dev: ConfigRepo, api_server: TestApiServer) -> None:
+    from tests.test_lock import start, wait_for
+    subprocess.run([sys.executable, "-m", "gitdeploy", "apply", "dev", "--yes"],
+                   cwd=dev.root, check=True, capture_output=True)
+    (dev.root / "environments/dev/old.yaml").unlink()  # Deployment legacy and ConfigMap old
+    dev.write("environments/dev/svc.yaml", objects.service("web"))  # a new kind
+    dev.commit("swap")
+    api_server.inject(Fault("DELETE", "/deployments/legacy", delay=30))
+    process = start(dev.root, "apply", "dev", "--yes", "--prune")
+    wait_for(lambda: any(r.method == "PATCH" and r.path.endswith("/services/web")
+                         and not r.dry_run for r in api_server.requests))
+    time.sleep(0.5)
+    process.kill()  # as if the machine died
+    process.communicate(timeout=30)
+    annotations = api_server.cluster.objects[PARENT]["metadata"]["annotations"]
+    listed = set(annotations["applyset.kubernetes.io/contains-group-kinds"].split(","))
+    live_members = {obj["kind"] for obj in api_server.cluster.objects.values()
+                    if (obj["metadata"].get("labels") or {}).get(
+                        "applyset.kubernetes.io/part-of") == SET_ID}
+    assert live_members == {"Namespace", "ConfigMap", "Deployment", "Service"}
+    assert {k.split(".")[0] for k in listed} >= live_members
