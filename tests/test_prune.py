@@ -228,7 +228,7 @@ def test_deletions_run_in_reverse_order(dev: ConfigRepo, cli, api_server: TestAp
     apply(cli)
     deletes = [r.path for r in api_server.requests[start:] if r.method == "DELETE"
                and r.status < 400]
-    rank = [3 if "/namespaces/scratch" == p[-19:] else 2 if "customresourcedefinitions" in p
+    rank = [3 if p[-19:] == "/namespaces/scratch" else 2 if "customresourcedefinitions" in p
             else 1 if "clusterroles" in p else 0 for p in deletes]
     assert len(deletes) == 5
     assert rank == sorted(rank)
