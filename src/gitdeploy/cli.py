@@ -133,6 +133,10 @@ def diff(
     exit_code: Annotated[bool, typer.Option(
         "--exit-code", help="Exit 2 when there are changes, 0 when there are none.")] = False,
     ref: Ref = None,
+    prune: Prune = None,
+    show_orphans: Annotated[bool, typer.Option(
+        "--orphans", help="Also list objects in the environment's namespaces that nothing "
+        "owns.")] = False,
     output: Output = Format.text,
     repo: Repo = None,
     kubeconfig: Kubeconfig = None,
@@ -147,11 +151,15 @@ def diff(
 
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
-            plan = workflow.plan(session, env, options, ref=ref)
+            plan, orphans = workflow.plan(session, env, options, ref=ref, prune=prune,
+                                          with_orphans=show_orphans)
         if output is Format.json:
-            ui.out.print_json(jsondoc.dumps(jsondoc.plan(plan)))
+            ui.out.print_json(jsondoc.dumps(jsondoc.plan(plan, orphans)))
         else:
             terminal.plan(ui.out, plan)
+            if orphans is not None:
+                ui.out.print()
+                terminal.orphans(ui.out, orphans)
         return ExitCode.CHANGES if exit_code and plan.pending else ExitCode.OK
 
     _run(verbose, command)
@@ -241,6 +249,35 @@ def _report(ui: UI, report: ApplyReport, output: Format) -> int:
                           [f"{r.change.title()}: {r.error}" for r in report.results
                            if r.error])
     return ExitCode.OK
+
+
+@app.command()
+def orphans(
+    env: EnvName,
+    ref: Ref = None,
+    output: Output = Format.text,
+    repo: Repo = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    concurrency: Concurrency = 8,
+    request_timeout: Timeout = 30.0,
+    verbose: Verbose = False,
+) -> None:
+    """List objects in the environment's namespaces that are neither in git, nor in its
+    inventory, nor owned by another object. Never deletes anything."""
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
+                             request_timeout=request_timeout, concurrency=concurrency)
+
+    def command(ui: UI) -> int:
+        with Session.open(ui, repo) as session:
+            report = workflow.orphans(session, env, options, ref=ref)
+        if output is Format.json:
+            ui.out.print_json(jsondoc.dumps(jsondoc.orphans(report)))
+        else:
+            terminal.orphans(ui.out, report)
+        return ExitCode.OK
+
+    _run(verbose, command)
 
 
 @app.command()

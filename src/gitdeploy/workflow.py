@@ -21,6 +21,7 @@ from gitdeploy.freeze import refuse_if_frozen
 from gitdeploy.gitrepo import SourceInfo
 from gitdeploy.identity import kube_user, local_identity
 from gitdeploy.lock import EnvironmentLock
+from gitdeploy.orphans import OrphanReport, find_orphans
 from gitdeploy.output import terminal
 from gitdeploy.plan import build_plan
 from gitdeploy.records import RecordStore, from_report
@@ -60,14 +61,29 @@ def render(session: Session, env_name: str, *, ref: str | None = None) -> Render
     return render_environment(source.tree, load_environment(source.tree, env_name))
 
 
-def plan(session: Session, env_name: str, options: ClusterOptions, *, ref: str | None = None
-         ) -> Plan:
+def plan(session: Session, env_name: str, options: ClusterOptions, *, ref: str | None = None,
+         prune: bool | None = None, with_orphans: bool = False
+         ) -> tuple[Plan, OrphanReport | None]:
     source = session.source(ref)
     env = load_environment(source.tree, env_name)
     rendered = render_environment(source.tree, env)
     info = session.source_info(source, rendered)
     connection = session.connect(env, options)
-    return build_plan(rendered, connection, info, concurrency=options.concurrency)
+    the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
+                          prune=env.settings.prune if prune is None else prune)
+    orphan_report = find_orphans(rendered, connection.client, connection.target,
+                                 concurrency=options.concurrency) if with_orphans else None
+    return the_plan, orphan_report
+
+
+def orphans(session: Session, env_name: str, options: ClusterOptions, *,
+            ref: str | None = None) -> OrphanReport:
+    source = session.source(ref)
+    env = load_environment(source.tree, env_name)
+    rendered = render_environment(source.tree, env)
+    connection = session.connect(env, options)
+    return find_orphans(rendered, connection.client, connection.target,
+                        concurrency=options.concurrency)
 
 
 def apply(session: Session, env_name: str, options: ClusterOptions, deploy: DeployOptions,

@@ -11,6 +11,7 @@ from gitdeploy import __version__
 from gitdeploy.environments import Environment
 from gitdeploy.gitrepo import SourceInfo
 from gitdeploy.lock import LeaseState
+from gitdeploy.orphans import OrphanReport
 from gitdeploy.render import RenderedSet
 from gitdeploy.results import Action, ApplyReport, Change, DeployRecord, Plan
 from gitdeploy.secrets import mask
@@ -91,9 +92,25 @@ def summary(plan: Plan) -> dict[str, int]:
     return {**counts, "kept": len(plan.kept), "changes": len(plan.pending)}
 
 
-def plan(plan: Plan) -> dict[str, Any]:
+def plan(plan: Plan, orphan_report: OrphanReport | None = None) -> dict[str, Any]:
+    extra = {"orphans": _orphans(orphan_report)} if orphan_report is not None else {}
     return _envelope("Plan", **_header(plan), prune=plan.prune, summary=summary(plan),
-                     changes=[_change(c) for c in plan.changes])
+                     changes=[_change(c) for c in plan.changes], **extra)
+
+
+def _orphans(report: OrphanReport) -> dict[str, Any]:
+    return {
+        "namespaces": report.namespaces,
+        "items": [{"apiVersion": o.api_version, "kind": o.kind, "namespace": o.namespace,
+                   "name": o.name, "created": o.created, "managers": list(o.managers)}
+                  for o in report.orphans],
+        "unchecked": report.unchecked,
+    }
+
+
+def orphans(report: OrphanReport) -> dict[str, Any]:
+    return _envelope("Orphans", environment=report.environment, target=_target(report.target),
+                     **_orphans(report))
 
 
 def apply_report(report: ApplyReport) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from gitdeploy.diffing import masked_yaml
 from gitdeploy.environments import Environment
+from gitdeploy.orphans import OrphanReport
 from gitdeploy.render import RenderedSet
 from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan
 from gitdeploy.status import EnvironmentStatus, History
@@ -132,6 +133,28 @@ def apply_report(console: Console, report: ApplyReport) -> None:
         console.print(f"Recorded as {record.kind} {record.sequence} of {env}: commit "
                       f"{record.short}{' (dirty)' if record.dirty else ''}, {record.outcome}.",
                       highlight=False)
+
+
+def orphans(console: Console, report: OrphanReport) -> None:
+    where = ", ".join(report.namespaces)
+    if not report.orphans:
+        console.print(f"No orphans in {report.environment}'s namespaces ({where}).",
+                      highlight=False)
+    else:
+        table = Table(box=None, header_style="bold")
+        for column in ("KIND", "NAMESPACE", "NAME", "CREATED", "WRITTEN BY"):
+            table.add_column(column, overflow="fold")
+        for orphan in report.orphans:
+            kind = orphan.kind + (f".{orphan.api_version.split('/')[0]}"
+                                  if "/" in orphan.api_version else "")
+            table.add_row(kind, orphan.namespace, orphan.name, orphan.created,
+                          ", ".join(orphan.managers) or "-")
+        console.print(table)
+        console.print(f"{len(report.orphans)} orphan(s) in {report.environment}'s namespaces "
+                      f"({where}): not in git, not in its inventory, not owned by another "
+                      "object. gitdeploy never deletes them.", highlight=False)
+    for line in report.unchecked:
+        console.print(f"[yellow]not checked:[/yellow] {escape(line)}", highlight=False)
 
 
 def _who(record: DeployRecord) -> str:
