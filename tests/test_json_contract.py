@@ -115,3 +115,21 @@ def test_record_status_and_history_documents(repo: ConfigRepo, kubeconfig, cli) 
     assert history["kind"] == "History"
     for record in history["records"]:
         check_record(record)
+
+
+def test_orphans_documents(repo: ConfigRepo, kubeconfig, cli, api_server) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"})])
+    repo.commit()
+    cluster = api_server.cluster
+    cluster.create(cluster.find_type("", "v1", "configmaps"), "v1", "default",
+                   objects.configmap("stray", {}), "kubectl", False)
+    doc = json.loads(cli("orphans", "dev", "-o", "json").stdout)
+    assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
+                        "namespaces", "items", "unchecked"}
+    assert doc["kind"] == "Orphans"
+    assert doc["items"] == [{"apiVersion": "v1", "kind": "ConfigMap", "namespace": "default",
+                             "name": "stray", "created": doc["items"][0]["created"],
+                             "managers": ["kubectl"]}]
+    plan = json.loads(cli("diff", "dev", "--orphans", "-o", "json").stdout)
+    assert set(plan["orphans"]) == {"namespaces", "items", "unchecked"}
