@@ -15,7 +15,7 @@ from gitdeploy import __version__, boundary, workflow
 from gitdeploy import status as inspect
 from gitdeploy.errors import ApplyFailed, ExitCode, SettingsError
 from gitdeploy.lock import parse_duration
-from gitdeploy.output import jsondoc, terminal
+from gitdeploy.output import jsondoc, markdown, terminal
 from gitdeploy.results import ApplyReport
 from gitdeploy.session import ClusterOptions, Session
 from gitdeploy.ui import UI
@@ -33,6 +33,12 @@ app = typer.Typer(
 class Format(StrEnum):
     text = "text"
     json = "json"
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
 
 
 Repo = Annotated[Path | None, typer.Option(
@@ -137,7 +143,9 @@ def diff(
     show_orphans: Annotated[bool, typer.Option(
         "--orphans", help="Also list objects in the environment's namespaces that nothing "
         "owns.")] = False,
-    output: Output = Format.text,
+    output: Annotated[DiffFormat, typer.Option(
+        "--output", "-o", help="Output format (markdown: for a pull-request comment).")
+    ] = DiffFormat.text,
     repo: Repo = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -153,8 +161,11 @@ def diff(
         with Session.open(ui, repo) as session:
             plan, orphans = workflow.plan(session, env, options, ref=ref, prune=prune,
                                           with_orphans=show_orphans)
-        if output is Format.json:
+        if output is DiffFormat.json:
             ui.out.print_json(jsondoc.dumps(jsondoc.plan(plan, orphans)))
+        elif output is DiffFormat.markdown:
+            ui.out.print(markdown.plan(plan, orphans), markup=False, highlight=False,
+                         end="", soft_wrap=True)
         else:
             terminal.plan(ui.out, plan)
             if orphans is not None:

@@ -1,0 +1,83 @@
+"""Markdown for pull-request comments: a summary table, then one collapsible block per changed
+object, kept under GitHub's comment limit by shortening the longest diffs first. Secret values
+are already masked in every diff."""
+
+from __future__ import annotations
+
+from gitdeploy.orphans import OrphanReport
+from gitdeploy.results import Action, Change, Plan
+
+COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment
+_RESERVE = 400  # room for the truncation notes
+OMITTED = "(diff left out to fit the comment limit)\n"
+
+
+def _block(change: Change, diff: str) -> str:
+    fence = "````" if "```" in diff else "```"
+    extra = f" ({change.kept})" if change.kept else ""
+    return (f"<details><summary><code>{change.action.value}</code> "
+            f"{change.title()}{extra}</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n")
+
+
+def _truncate(diff: str, keep: int) -> str:
+    lines = diff.splitlines(keepends=True)
+    kept, size = [], 0
+    for line in lines:
+        if size + len(line) > keep:
+            break
+        kept.append(line)
+        size += len(line)
+    dropped = len(lines) - len(kept)
+    return "".join(kept) + f"... {dropped} more line(s) cut to fit the comment limit\n"
+
+
+def plan(plan: Plan, orphans: OrphanReport | None = None, limit: int = COMMENT_LIMIT) -> str:
+    source = plan.source.describe()
+    head = [f"### gitdeploy diff: `{plan.environment}`", "",
+            f"Context `{plan.target.context}`, commit `{source}`.", "",
+            "| action | objects |", "|---|---:|"]
+    head += [f"| {action.value} | {plan.count(action)} |" for action in Action]
+    pending = plan.pending
+    head += ["", f"**{len(pending)} change(s)**" if pending else "**No changes.**", ""]
+    if plan.to_delete and not plan.prune:
+        head += ["Deletions are shown but not applied: pruning is off.", ""]
+    tail = _orphans(orphans) if orphans is not None else ""
+    budget = limit - len("\n".join(head)) - len(tail) - _RESERVE
+    blocks, cut = _fit(pending, budget)
+    note = (f"\n_{cut} diff(s) shortened or left out to stay under GitHub's {limit:,}-character "
+            "comment limit; run `gitdeploy diff` for the full output._\n") if cut else ""
+    return "\n".join(head) + "".join(blocks) + note + tail
+
+
+def _fit(changes: list[Change], budget: int) -> tuple[list[str], int]:
+    """One block per change, the longest diffs shortened first until all fit in `budget`."""
+    diffs = [change.diff for change in changes]
+    blocks = [_block(c, d) for c, d in zip(changes, diffs, strict=True)]
+    shortened: set[int] = set()
+    while sum(map(len, blocks)) > budget:
+        longest = max(range(len(diffs)), key=lambda i: len(diffs[i]))
+        excess = sum(map(len, blocks)) - budget
+        if len(diffs[longest]) <= len(OMITTED):
+            break  # every diff is already as short as it gets
+        keep = len(diffs[longest]) - excess - 100
+        diffs[longest] = _truncate(diffs[longest], keep) if keep > 200 else OMITTED
+        blocks[longest] = _block(changes[longest], diffs[longest])
+        shortened.add(longest)
+    while blocks and sum(map(len, blocks)) > budget:  # too many objects even without diffs
+        blocks.pop()
+    dropped = len(changes) - len(blocks)
+    if dropped:
+        blocks.append(f"\n... and {dropped} more object(s) not shown.\n")
+    return blocks, len(shortened) + dropped
+
+
+def _orphans(report: OrphanReport) -> str:
+    lines = ["", f"#### Orphans in {', '.join(report.namespaces)}", ""]
+    if not report.orphans:
+        lines.append("None.")
+    else:
+        lines += ["| kind | namespace | name | written by |", "|---|---|---|---|"]
+        lines += [f"| {o.kind} | {o.namespace} | {o.name} | {', '.join(o.managers) or '-'} |"
+                  for o in report.orphans]
+    lines += [f"- not checked: {line}" for line in report.unchecked]
+    return "\n".join(lines) + "\n"
