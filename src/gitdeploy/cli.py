@@ -7,9 +7,10 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.console import Console
 
 from gitdeploy import __version__, boundary, workflow
 from gitdeploy import status as inspect
@@ -19,6 +20,8 @@ from gitdeploy.output import jsondoc, markdown, terminal
 from gitdeploy.results import ApplyReport
 from gitdeploy.session import ClusterOptions, Session
 from gitdeploy.ui import UI
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="gitdeploy",
@@ -85,6 +88,21 @@ def _run(verbose: bool, command: Callable[[UI], int]) -> None:
     raise typer.Exit(code)
 
 
+def _show(ui: UI, output: Format, result: T, document: Callable[[T], dict[str, Any]],
+          text: Callable[[Console, T], None]) -> None:
+    """Hand a result to its JSON or terminal renderer."""
+    if output is Format.json:
+        ui.out.print_json(jsondoc.dumps(document(result)))
+    else:
+        text(ui.out, result)
+
+
+def _cluster(kubeconfig: str | None, context: str | None, request_timeout: float,
+             concurrency: int = 8) -> ClusterOptions:
+    return ClusterOptions(kubeconfig=kubeconfig, context=context,
+                          request_timeout=request_timeout, concurrency=concurrency)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"gitdeploy {__version__}")
@@ -106,10 +124,7 @@ def envs(repo: Repo = None, output: Output = Format.text, verbose: Verbose = Fal
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
             found = workflow.environments(session)
-        if output is Format.json:
-            ui.out.print_json(jsondoc.dumps(jsondoc.environments(found)))
-        else:
-            terminal.environments(ui.out, found)
+        _show(ui, output, found, jsondoc.environments, terminal.environments)
         return ExitCode.OK
 
     _run(verbose, command)
@@ -123,10 +138,7 @@ def render(env: EnvName, ref: Ref = None, repo: Repo = None, output: Output = Fo
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
             result = workflow.render(session, env, ref=ref)
-        if output is Format.json:
-            ui.out.print_json(jsondoc.dumps(jsondoc.rendered(result)))
-        else:
-            terminal.rendered_objects(ui.out, result)
+        _show(ui, output, result, jsondoc.rendered, terminal.rendered_objects)
         ui.note(f"{len(result.manifests)} object(s) in {env}")
         return ExitCode.OK
 
@@ -154,8 +166,7 @@ def diff(
     verbose: Verbose = False,
 ) -> None:
     """Show what apply would change, as computed by the API server (server-side dry run)."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
-                             request_timeout=request_timeout, concurrency=concurrency)
+    options = _cluster(kubeconfig, context, request_timeout, concurrency)
 
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
@@ -195,8 +206,7 @@ def apply(
 ) -> None:
     """Show the diff, ask, then apply with server-side apply (field manager gitdeploy) and
     record the deploy in the cluster."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
-                             request_timeout=request_timeout, concurrency=concurrency)
+    options = _cluster(kubeconfig, context, request_timeout, concurrency)
 
     def command(ui: UI) -> int:
         deploy = _deploy_options(yes, allow_dirty, lock_timeout, output, prune,
@@ -227,8 +237,7 @@ def rollback(
     verbose: Verbose = False,
 ) -> None:
     """Apply the environment as it was at an earlier deploy (diff and confirmation as usual)."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
-                             request_timeout=request_timeout, concurrency=concurrency)
+    options = _cluster(kubeconfig, context, request_timeout, concurrency)
 
     def command(ui: UI) -> int:
         deploy = _deploy_options(yes, False, lock_timeout, output, prune, allow_mass_delete)
@@ -251,10 +260,7 @@ def _deploy_options(yes: bool, allow_dirty: bool, lock_timeout: str, output: For
 
 
 def _report(ui: UI, report: ApplyReport, output: Format) -> int:
-    if output is Format.json:
-        ui.out.print_json(jsondoc.dumps(jsondoc.apply_report(report)))
-    else:
-        terminal.apply_report(ui.out, report)
+    _show(ui, output, report, jsondoc.apply_report, terminal.apply_report)
     if not report.succeeded:
         raise ApplyFailed(f"apply to {report.plan.environment} failed; see the report above",
                           [f"{r.change.title()}: {r.error}" for r in report.results
@@ -276,16 +282,12 @@ def orphans(
 ) -> None:
     """List objects in the environment's namespaces that are neither in git, nor in its
     inventory, nor owned by another object. Never deletes anything."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
-                             request_timeout=request_timeout, concurrency=concurrency)
+    options = _cluster(kubeconfig, context, request_timeout, concurrency)
 
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
             report = workflow.orphans(session, env, options, ref=ref)
-        if output is Format.json:
-            ui.out.print_json(jsondoc.dumps(jsondoc.orphans(report)))
-        else:
-            terminal.orphans(ui.out, report)
+        _show(ui, output, report, jsondoc.orphans, terminal.orphans)
         return ExitCode.OK
 
     _run(verbose, command)
@@ -308,16 +310,12 @@ def status(
     verbose: Verbose = False,
 ) -> None:
     """Which commit is live, how far it is from git, who deployed it, and any drift."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
-                             request_timeout=request_timeout, concurrency=concurrency)
+    options = _cluster(kubeconfig, context, request_timeout, concurrency)
 
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
             result = inspect.status(session, env, options, ref=ref, check_drift=not no_diff)
-        if output is Format.json:
-            ui.out.print_json(jsondoc.dumps(jsondoc.status(result)))
-        else:
-            terminal.status(ui.out, result)
+        _show(ui, output, result, jsondoc.status, terminal.status)
         return ExitCode.OK
 
     _run(verbose, command)
@@ -334,16 +332,12 @@ def history(
     verbose: Verbose = False,
 ) -> None:
     """The deploys of an environment, newest first (kept in the cluster)."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
-                             request_timeout=request_timeout)
+    options = _cluster(kubeconfig, context, request_timeout)
 
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
             result = inspect.history(session, env, options)
-        if output is Format.json:
-            ui.out.print_json(jsondoc.dumps(jsondoc.history(result)))
-        else:
-            terminal.history(ui.out, result)
+        _show(ui, output, result, jsondoc.history, terminal.history)
         return ExitCode.OK
 
     _run(verbose, command)
@@ -360,8 +354,7 @@ def unlock(
     verbose: Verbose = False,
 ) -> None:
     """Release an environment's deploy lock whoever holds it (after a crashed deploy)."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context,
-                             request_timeout=request_timeout)
+    options = _cluster(kubeconfig, context, request_timeout)
 
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
