@@ -106,3 +106,40 @@ def test_adoption_and_orphans(repo: ConfigRepo, cluster: Cluster, cli) -> None:
     assert "applyset.kubernetes.io/part-of" in configmap(cluster, "adopt-me").metadata.labels
     after = json.loads(cli("orphans", "e2e", "-o", "json").stdout)
     assert "adopt-me" not in {o["name"] for o in after["items"]}
+
+
+def test_namespaces_and_crds_are_pruned_only_when_allowed(repo: ConfigRepo, cluster: Cluster,
+                                                          cli) -> None:
+    scratch = f"{cluster.namespace}-scratch"
+    group = f"{cluster.namespace}.e2e.gitdeploy.io"
+    crd = objects.crd(group, "Gadget", "gadgets")
+    cluster.crds.append(crd["metadata"]["name"])
+    write_env(repo, cluster, "a")
+    repo.write("environments/e2e/extra.yaml", [objects.namespace(scratch), crd])
+    repo.commit("extra")
+    try:
+        assert cli("apply", "e2e", "--yes").exit_code == 0
+        (repo.root / "environments/e2e/extra.yaml").unlink()
+        repo.commit("drop extra")
+        refused = cli("apply", "e2e", "--yes", "--prune", "--allow-mass-delete")
+        assert refused.exit_code == 1
+        assert f"Namespace {scratch}: pruning a namespace" in refused.stderr
+        assert "pruneSafety.customResourceDefinitions: true" in refused.stderr
+        assert cluster.core().read_namespace(scratch).status.phase == "Active"
+        repo.settings("e2e", context=cluster.context, namespace=cluster.namespace,
+                      pruneSafety={"namespaces": True, "customResourceDefinitions": True})
+        repo.commit("allow")
+        allowed = cli("apply", "e2e", "--yes", "--prune", "--allow-mass-delete")
+        assert allowed.exit_code == 0, allowed.output
+        try:
+            phase = cluster.core().read_namespace(scratch).status.phase
+        except k8s.ApiException as error:
+            assert error.status == 404
+        else:
+            assert phase == "Terminating"  # a real cluster finalizes namespaces later
+    finally:
+        try:
+            cluster.core().delete_namespace(scratch)
+        except k8s.ApiException as error:
+            if error.status not in (404, 409):
+                raise
