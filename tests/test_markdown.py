@@ -46,3 +46,21 @@ def test_markdown_stays_under_the_comment_limit(repo: ConfigRepo, kubeconfig, cl
     assert "cut to fit the comment limit" in text
     assert "<code>create</code> ConfigMap default/small" in text
     assert "+  a: '1'" in text  # the small diff is kept whole
+
+
+def test_github_step_summary_gets_the_diff_and_the_apply(repo: ConfigRepo, kubeconfig, cli,
+                                                        tmp_path, monkeypatch) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"}),
+                                             objects.secret("s", {"p": CANARY})])
+    repo.commit()
+    assert cli("diff", "dev").exit_code == 0
+    assert cli("apply", "dev", "--yes", "-o", "json").exit_code == 0
+    text = summary.read_text()
+    assert text.count("### gitdeploy diff: `dev`") == 1
+    assert "### gitdeploy apply: `dev`" in text
+    assert "| applied | create | ConfigMap default/a |  |" in text
+    assert "Deploy 1 of commit" in text and "**succeeded**" in text
+    assert CANARY not in text

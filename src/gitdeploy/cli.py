@@ -4,6 +4,7 @@ to a renderer; the error boundary turns failures into exit codes (docs/exit-code
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -97,6 +98,14 @@ def _show(ui: UI, output: Format, result: T, document: Callable[[T], dict[str, A
         text(ui.out, result)
 
 
+def _step_summary(text: str) -> None:
+    """GitHub Actions shows what is appended to $GITHUB_STEP_SUMMARY on the run's page."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as summary:
+            summary.write(text + "\n")
+
+
 def _cluster(kubeconfig: str | None, context: str | None, request_timeout: float,
              concurrency: int = 8) -> ClusterOptions:
     return ClusterOptions(kubeconfig=kubeconfig, context=context,
@@ -182,6 +191,7 @@ def diff(
             if orphans is not None:
                 ui.out.print()
                 terminal.orphans(ui.out, orphans)
+        _step_summary(markdown.plan(plan, orphans))
         return ExitCode.CHANGES if exit_code and plan.pending else ExitCode.OK
 
     _run(verbose, command)
@@ -261,6 +271,7 @@ def _deploy_options(yes: bool, allow_dirty: bool, lock_timeout: str, output: For
 
 def _report(ui: UI, report: ApplyReport, output: Format) -> int:
     _show(ui, output, report, jsondoc.apply_report, terminal.apply_report)
+    _step_summary(markdown.apply_report(report))
     if not report.succeeded:
         raise ApplyFailed(f"apply to {report.plan.environment} failed; see the report above",
                           [f"{r.change.title()}: {r.error}" for r in report.results

@@ -5,7 +5,7 @@ are already masked in every diff."""
 from __future__ import annotations
 
 from gitdeploy.orphans import OrphanReport
-from gitdeploy.results import Action, Change, Plan
+from gitdeploy.results import Action, ApplyReport, Change, Plan
 
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment
 _RESERVE = 400  # room for the truncation notes
@@ -69,6 +69,26 @@ def _fit(changes: list[Change], budget: int) -> tuple[list[str], int]:
     if dropped:
         blocks.append(f"\n... and {dropped} more object(s) not shown.\n")
     return blocks, len(shortened) + dropped
+
+
+def apply_report(report: ApplyReport) -> str:
+    env = report.plan.environment
+    lines = [f"### gitdeploy apply: `{env}`", ""]
+    if report.record is not None:
+        record = report.record
+        lines += [f"{record.kind.capitalize()} {record.sequence} of commit `{record.short}`"
+                  f"{' (dirty)' if record.dirty else ''}: **{record.outcome}**.", ""]
+    if report.results:
+        lines += ["| result | action | object | error |", "|---|---|---|---|"]
+        lines += [f"| {r.outcome.value} | {r.change.action.value} | {r.change.title()} | "
+                  f"{_cell(r.error)} |" for r in report.results]
+    else:
+        lines.append("Nothing to apply.")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:500]
 
 
 def _orphans(report: OrphanReport) -> str:
