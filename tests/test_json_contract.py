@@ -38,7 +38,8 @@ def test_plan_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     commit = repo.commit()
     doc = json.loads(cli("diff", "dev", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "prune", "summary", "changes"}
+                        "source", "base", "prune", "summary", "changes"}
+    assert doc["base"] is None
     check_header(doc, "Plan")
     assert doc["source"] == {"commit": commit, "ref": "main", "branch": "main", "dirty": False,
                              "dirtyFiles": []}
@@ -58,7 +59,7 @@ def test_apply_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     repo.commit()
     doc = json.loads(cli("apply", "dev", "--yes", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "summary", "succeeded", "results", "record"}
+                        "source", "base", "summary", "succeeded", "results", "record"}
     check_header(doc, "ApplyResult")
     assert doc["succeeded"] is True
     for result in doc["results"]:

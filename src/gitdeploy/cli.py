@@ -17,6 +17,7 @@ from gitdeploy import __version__, boundary, workflow
 from gitdeploy import status as inspect
 from gitdeploy.errors import ApplyFailed, ExitCode, SettingsError
 from gitdeploy.lock import parse_duration
+from gitdeploy.offline import offline_plan
 from gitdeploy.output import jsondoc, markdown, terminal
 from gitdeploy.results import ApplyReport
 from gitdeploy.session import ClusterOptions, Session
@@ -164,6 +165,12 @@ def diff(
     show_orphans: Annotated[bool, typer.Option(
         "--orphans", help="Also list objects in the environment's namespaces that nothing "
         "owns.")] = False,
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="No cluster: diff the environment at --base against --ref "
+        "(default HEAD).")] = False,
+    base: Annotated[str | None, typer.Option(
+        "--base", help="With --offline: the ref to compare against (e.g. origin/main).",
+        show_default=False)] = None,
     output: Annotated[DiffFormat, typer.Option(
         "--output", "-o", help="Output format (markdown: for a pull-request comment).")
     ] = DiffFormat.text,
@@ -179,8 +186,14 @@ def diff(
 
     def command(ui: UI) -> int:
         with Session.open(ui, repo) as session:
-            plan, orphans = workflow.plan(session, env, options, ref=ref, prune=prune,
-                                          with_orphans=show_orphans)
+            if offline or base:
+                if not (offline and base) or show_orphans:
+                    raise SettingsError("an offline diff takes --offline and --base REF "
+                                        "together, and no --orphans (they need a cluster)")
+                plan, orphans = offline_plan(session, env, base=base, head=ref or "HEAD"), None
+            else:
+                plan, orphans = workflow.plan(session, env, options, ref=ref, prune=prune,
+                                              with_orphans=show_orphans)
         if output is DiffFormat.json:
             ui.out.print_json(jsondoc.dumps(jsondoc.plan(plan, orphans)))
         elif output is DiffFormat.markdown:

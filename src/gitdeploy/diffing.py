@@ -33,11 +33,12 @@ def masked_yaml(body: dict[str, Any]) -> str:
     return to_yaml(mask(body))
 
 
-def unified(before: dict[str, Any] | None, after: dict[str, Any] | None, title: str) -> str:
+def unified(before: dict[str, Any] | None, after: dict[str, Any] | None, title: str, *,
+            old_label: str = "live", new_label: str = "git") -> str:
     """`before` and `after` are normalized objects (None when absent)."""
     old, new = mask_pair(before, after)
     old_lines = to_yaml(old).splitlines(keepends=True)
     new_lines = to_yaml(new).splitlines(keepends=True)
-    lines = difflib.unified_diff(old_lines, new_lines, fromfile=f"live/{title}",
-                                 tofile=f"git/{title}", n=3)
+    lines = difflib.unified_diff(old_lines, new_lines, fromfile=f"{old_label}/{title}",
+                                 tofile=f"{new_label}/{title}", n=3)
     return "".join(lines)

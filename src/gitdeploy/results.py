@@ -67,6 +67,7 @@ class Plan:
     protected: bool = False
     prune: bool = False  # apply deletes the `delete` changes
     inventory: Inventory | None = None  # the environment's ApplySet as it was read
+    base: SourceInfo | None = None  # offline diff: the ref compared against (no cluster)
     inventory_size: int = 0  # objects the ApplySet held before this plan
 
     def count(self, action: Action) -> int:

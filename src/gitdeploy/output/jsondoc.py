@@ -58,6 +58,7 @@ def _header(plan: Plan) -> dict[str, Any]:
         "environment": plan.environment,
         "target": _target(plan.target),
         "source": _source(plan.source),
+        "base": _source(plan.base) if plan.base is not None else None,
     }
 
 

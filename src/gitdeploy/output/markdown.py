@@ -33,13 +33,15 @@ def _truncate(diff: str, keep: int) -> str:
 
 def plan(plan: Plan, orphans: OrphanReport | None = None, limit: int = COMMENT_LIMIT) -> str:
     source = plan.source.describe()
-    head = [f"### gitdeploy diff: `{plan.environment}`", "",
-            f"Context `{plan.target.context}`, commit `{source}`.", "",
+    where = (f"Offline diff (no cluster): `{plan.base.describe()}` to `{source}`."
+             if plan.base is not None else
+             f"Context `{plan.target.context}`, commit `{source}`.")
+    head = [f"### gitdeploy diff: `{plan.environment}`", "", where, "",
             "| action | objects |", "|---|---:|"]
     head += [f"| {action.value} | {plan.count(action)} |" for action in Action]
     pending = plan.pending
     head += ["", f"**{len(pending)} change(s)**" if pending else "**No changes.**", ""]
-    if plan.to_delete and not plan.prune:
+    if plan.to_delete and not plan.prune and plan.base is None:
         head += ["Deletions are shown but not applied: pruning is off.", ""]
     tail = _orphans(orphans) if orphans is not None else ""
     budget = limit - len("\n".join(head)) - len(tail) - _RESERVE

@@ -41,8 +41,13 @@ def rendered_objects(console: Console, result: RenderedSet) -> None:
 
 def header(console: Console, plan: Plan) -> None:
     t = plan.target
-    rows = [("environment", plan.environment), ("context", t.context), ("server", t.server),
-            ("cluster", t.cluster_uid), ("commit", plan.source.describe())]
+    if plan.base is not None:
+        rows = [("environment", plan.environment), ("mode", "offline: git only, no cluster"),
+                ("base", plan.base.describe()), ("head", plan.source.describe())]
+    else:
+        rows = [("environment", plan.environment), ("context", t.context),
+                ("server", t.server), ("cluster", t.cluster_uid),
+                ("commit", plan.source.describe())]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -78,7 +83,7 @@ def plan(console: Console, plan: Plan) -> None:
                                     (f"  ({change.manifest.origin})", "dim")))
         if change.note:
             console.print(f"  [yellow]{escape(change.note)}[/yellow]", highlight=False)
-        if change.action is Action.DELETE:
+        if change.action is Action.DELETE and plan.base is None:
             console.print("  removed from git: " + ("apply deletes it" if plan.prune else
                           "apply leaves it in place (pruning is off; --prune deletes it)"),
                           style="yellow", highlight=False)
