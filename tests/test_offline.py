@@ -50,7 +50,7 @@ def test_offline_diff_needs_no_cluster_or_kubeconfig(repo: ConfigRepo, cli) -> N
 
 
 def test_offline_diff_of_the_same_ref_and_of_a_new_environment(repo: ConfigRepo, cli) -> None:
-    base, head = two_commits(repo)
+    _, head = two_commits(repo)
     same = cli("diff", "dev", "--offline", "--base", head, "--exit-code")
     assert same.exit_code == 0 and "No changes" in same.stdout
     git(repo.root, "checkout", "-q", "-b", "new-env")
