@@ -137,3 +137,12 @@ def test_unexpected_errors_exit_3_with_a_traceback_file(dev: ConfigRepo, cli,
     assert result.exit_code == 3
     assert "internal error" in result.stderr
     assert list(tmp_path.glob("gitdeploy-crash-*.log"))
+
+
+@pytest.mark.parametrize("args", [("diff",), ("diff", "dev", "--no-such-option"),
+                                  ("no-such-command",), ("diff", "dev", "-o", "yaml")])
+def test_a_wrong_command_line_exits_1_never_2(dev: ConfigRepo, cli, args: tuple[str, ...]
+                                              ) -> None:
+    result = cli(*args)
+    assert result.exit_code == 1, result.output
+    assert "Usage:" in result.output

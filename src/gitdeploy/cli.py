@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from gitdeploy import __version__, boundary, workflow
 from gitdeploy import status as inspect
@@ -24,8 +25,33 @@ from gitdeploy.session import ClusterOptions, Session
 from gitdeploy.ui import UI
 
 T = TypeVar("T")
+# click's UsageError, found through typer's public BadParameter: typer may ship its own copy of
+# click, so `import click` would catch the wrong class.
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__
+                                   if c.__name__ == "UsageError")
+
+
+class _Commands(TyperGroup):
+    """A wrong command line exits 1, like any other error: exit code 2 means "changes found"
+    (docs/exit-codes.md), which click would otherwise use for usage errors."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as error:
+            error.exit_code = ExitCode.ERROR  # type: ignore[attr-defined]
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _UsageError as error:
+            error.exit_code = ExitCode.ERROR  # type: ignore[attr-defined]
+            raise
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="gitdeploy",
     help="Push-based GitOps for Kubernetes: diff, apply and record environments kept in git.",
     no_args_is_help=True,
