@@ -319,6 +319,27 @@ def _report(ui: UI, report: ApplyReport, output: Format) -> int:
 
 
 @app.command()
+def validate(
+    envs: Annotated[list[str] | None, typer.Argument(
+        help="Environments to check (default: all).", show_default=False)] = None,
+    ref: Ref = None,
+    output: Output = Format.text,
+    repo: Repo = None,
+    verbose: Verbose = False,
+) -> None:
+    """Check every environment offline: settings, YAML, rendering, and each object against the
+    Kubernetes API schemas (and CRDs in the repository). Exit 1 on any problem."""
+
+    def command(ui: UI) -> int:
+        with Session.open(ui, repo) as session:
+            report = workflow.validate(session, envs or [], ref=ref)
+        _show(ui, output, report, jsondoc.validation, terminal.validation)
+        return ExitCode.ERROR if report.problems else ExitCode.OK
+
+    _run(verbose, command)
+
+
+@app.command()
 def orphans(
     env: EnvName,
     ref: Ref = None,

@@ -31,12 +31,21 @@ class RenderedSet:
     inputs: tuple[PurePosixPath, ...] = ()  # the files read, settings included
 
 
-def render_environment(tree: SourceTree, env: Environment) -> RenderedSet:
+def render_environment(tree: SourceTree, env: Environment,
+                       collect: list[str] | None = None) -> RenderedSet:
+    """The environment's objects. Problems raise a LoadError listing them all; with `collect`,
+    they are appended to it instead and what could be read is returned (for `validate`)."""
     problems: list[str] = []
     manifests: list[Manifest] = []
     files = _manifest_files(tree, env)
     for path in files:
         manifests.extend(_load_file(tree, path, problems))
+    if collect is not None:
+        _default_namespaces(manifests, env.settings.namespace)
+        collect.extend(problems)
+        collect.extend(_duplicates(manifests))
+        return RenderedSet(environment=env, manifests=manifests,
+                           inputs=(env.settings_path, *files))
     if problems:
         raise LoadError(
             f"{len(problems)} problem(s) reading environment '{env.name}'",
@@ -134,12 +143,17 @@ def _default_namespaces(manifests: list[Manifest], namespace: str) -> None:
             manifest.namespace_defaulted = True
 
 
-def _check_duplicates(manifests: list[Manifest]) -> None:
+def _duplicates(manifests: list[Manifest]) -> list[str]:
     seen: dict[ObjectKey, Manifest] = {}
     problems = []
     for manifest in manifests:
         first = seen.setdefault(manifest.key, manifest)
         if first is not manifest:
             problems.append(f"{manifest.key}: defined in {first.origin} and in {manifest.origin}")
+    return problems
+
+
+def _check_duplicates(manifests: list[Manifest]) -> None:
+    problems = _duplicates(manifests)
     if problems:
         raise LoadError(f"{len(problems)} object(s) defined more than once", problems)

@@ -6,6 +6,7 @@ the key and the file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ class Settings:
     lock_duration: int = DEFAULT_LOCK_DURATION
     prune_safety: PruneSafety = PruneSafety()
     orphan_ignores: tuple[str, ...] = ()
+    kubernetes_version: str | None = None  # for `validate`; None: the newest schemas known
 
     @property
     def store_namespace(self) -> str:
@@ -73,6 +75,12 @@ def _suspend(value: Any) -> bool | str | None:
     if isinstance(value, bool):
         return value
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _version(value: Any) -> str | None:
+    if isinstance(value, str) and re.fullmatch(r"1\.\d+(\.\d+)?", value.strip()):
+        return value.strip()
+    return None
 
 
 def _int_between(low: int, high: int) -> _Checker:
@@ -108,6 +116,7 @@ _TOP_KEYS: dict[str, tuple[_Checker, str]] = {
     "lock": (_mapping, "a mapping"),
     "pruneSafety": (_mapping, "a mapping"),
     "orphans": (_mapping, "a mapping"),
+    "kubernetesVersion": (_version, "a Kubernetes version as text, like \"1.34\""),
 }
 _PRUNE_SAFETY_KEYS: dict[str, tuple[_Checker, str]] = {
     "maxDeletions": (_int_between(0, 100000), "a whole number (0 or more)"),
@@ -191,4 +200,5 @@ def parse_settings(text: str, path: Path) -> Settings:
             namespaces=safety.get("namespaces", defaults.namespaces),
             crds=safety.get("customResourceDefinitions", defaults.crds)),
         orphan_ignores=orphans.get("ignore", ()),
+        kubernetes_version=top.get("kubernetesVersion"),
     )

@@ -38,6 +38,8 @@ from gitdeploy.results import (
 from gitdeploy.session import ClusterOptions, Session, Source
 from gitdeploy.sources import SourceTree
 from gitdeploy.target import Connection
+from gitdeploy.validate import ValidationReport
+from gitdeploy.validate import validate as validate_tree
 
 MAX_LISTED_FILES = 20
 
@@ -74,6 +76,11 @@ def plan(session: Session, env_name: str, options: ClusterOptions, *, ref: str |
     orphan_report = find_orphans(rendered, connection.client, connection.target,
                                  concurrency=options.concurrency) if with_orphans else None
     return the_plan, orphan_report
+
+
+def validate(session: Session, env_names: list[str], *, ref: str | None = None
+             ) -> ValidationReport:
+    return validate_tree(session.source(ref).tree, env_names)
 
 
 def orphans(session: Session, env_name: str, options: ClusterOptions, *,

@@ -17,6 +17,7 @@ from gitdeploy.results import Action, ApplyReport, Change, DeployRecord, Plan
 from gitdeploy.secrets import mask
 from gitdeploy.status import EnvironmentStatus, History
 from gitdeploy.target import Target
+from gitdeploy.validate import ValidationReport
 
 API_VERSION = "gitdeploy.io/v1"
 
@@ -172,6 +173,16 @@ def status(result: EnvironmentStatus) -> dict[str, Any]:
                "changes": [_change(c) for c in result.drift.pending] if result.drift else []},
         lock=_lock(result.lock),
     )
+
+
+def validation(report: ValidationReport) -> dict[str, Any]:
+    return _envelope("Validation", valid=report.problems == 0, problems=report.problems,
+                     environments=[
+                         {"name": env.name, "kubernetesVersion": env.kubernetes_version,
+                          "objects": env.objects,
+                          "problems": [{"source": p.source, "object": p.object or None,
+                                        "message": p.message} for p in env.problems]}
+                         for env in report.environments])
 
 
 def history(result: History) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from gitdeploy.orphans import OrphanReport
 from gitdeploy.render import RenderedSet
 from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan
 from gitdeploy.status import EnvironmentStatus, History
+from gitdeploy.validate import ValidationReport
 
 ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.ADOPT: "cyan",
                 Action.UNCHANGED: "dim", Action.DELETE: "red"}
@@ -160,6 +161,20 @@ def orphans(console: Console, report: OrphanReport) -> None:
                       "object. gitdeploy never deletes them.", highlight=False)
     for line in report.unchecked:
         console.print(f"[yellow]not checked:[/yellow] {escape(line)}", highlight=False)
+
+
+def validation(console: Console, report: ValidationReport) -> None:
+    for env in report.environments:
+        mark = "[green]ok[/green]" if not env.problems else f"[red]{len(env.problems)} " \
+            "problem(s)[/red]"
+        console.print(f"{escape(env.name)}: {env.objects} object(s), Kubernetes "
+                      f"{env.kubernetes_version}: {mark}", highlight=False)
+        for problem in env.problems:
+            console.print(f"  {escape(str(problem))}", highlight=False)
+    total = report.problems
+    console.print(f"{total} problem(s) in {len(report.environments)} environment(s)."
+                  if total else f"All {len(report.environments)} environment(s) are valid.",
+                  highlight=False)
 
 
 def _who(record: DeployRecord) -> str:
