@@ -3,6 +3,7 @@ to a renderer; the error boundary turns failures into exit codes (docs/exit-code
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from gitdeploy import __version__, boundary, workflow
+from gitdeploy import __version__, boundary, planfile, workflow
 from gitdeploy import status as inspect
 from gitdeploy.errors import ApplyFailed, ExitCode, SettingsError
 from gitdeploy.lock import parse_duration
@@ -197,6 +198,9 @@ def diff(
     base: Annotated[str | None, typer.Option(
         "--base", help="With --offline: the ref to compare against (e.g. origin/main).",
         show_default=False)] = None,
+    out_plan: Annotated[Path | None, typer.Option(
+        "--out-plan", help="Save the plan for `apply --plan` (digests, no Secret values).",
+        show_default=False)] = None,
     output: Annotated[DiffFormat, typer.Option(
         "--output", "-o", help="Output format (markdown: for a pull-request comment).")
     ] = DiffFormat.text,
@@ -216,6 +220,9 @@ def diff(
                 if not (offline and base) or show_orphans:
                     raise SettingsError("an offline diff takes --offline and --base REF "
                                         "together, and no --orphans (they need a cluster)")
+                if out_plan:
+                    raise SettingsError("--out-plan needs a diff against the cluster, not "
+                                        "--offline")
                 plan, orphans = offline_plan(session, env, base=base, head=ref or "HEAD"), None
             else:
                 plan, orphans = workflow.plan(session, env, options, ref=ref, prune=prune,
@@ -231,6 +238,10 @@ def diff(
                 ui.out.print()
                 terminal.orphans(ui.out, orphans)
         _step_summary(markdown.plan(plan, orphans))
+        if out_plan is not None:
+            planfile.save(plan, out_plan)
+            ui.note(f"Plan saved to {out_plan}; apply it with: gitdeploy apply {env} "
+                    f"--plan {out_plan}")
         return ExitCode.CHANGES if exit_code and plan.pending else ExitCode.OK
 
     _run(verbose, command)
@@ -244,6 +255,9 @@ def apply(
     allow_dirty: AllowDirty = False,
     prune: Prune = None,
     allow_mass_delete: AllowMassDelete = False,
+    plan_file: Annotated[Path | None, typer.Option(
+        "--plan", help="Apply exactly this plan from `diff --out-plan`, or refuse if git or "
+        "the cluster changed since.", show_default=False)] = None,
     lock_timeout: LockTimeout = "0",
     output: Output = Format.text,
     repo: Repo = None,
@@ -258,8 +272,9 @@ def apply(
     options = _cluster(kubeconfig, context, request_timeout, concurrency)
 
     def command(ui: UI) -> int:
-        deploy = _deploy_options(yes, allow_dirty, lock_timeout, output, prune,
-                                 allow_mass_delete)
+        deploy = dataclasses.replace(
+            _deploy_options(yes, allow_dirty, lock_timeout, output, prune, allow_mass_delete),
+            plan_file=plan_file)
         with Session.open(ui, repo) as session:
             report = workflow.apply(session, env, options, deploy, ref=ref)
         return _report(ui, report, output)

@@ -172,6 +172,7 @@ def _deletion(member: Member) -> Change:
         diff=unified(normalize(body), None, title),
         path=member.resource.path(namespace, metadata["name"]),
         uid=str(metadata.get("uid") or ""),
+        resource_version=str(metadata.get("resourceVersion") or ""),
         kept=f"{PRUNE_ANNOTATION}: disabled" if protected else "",
     )
 
@@ -211,9 +212,11 @@ def _change(item: _Item, set_id: str) -> Change:
     drift = find_drift(item.live, before, after) if item.live and before and action in (
         Action.UPDATE, Action.ADOPT) else []
     note = f"not verified by the server: {item.unverified}" if item.unverified else adopted
+    live_meta = (item.live or {}).get("metadata") or {}
     return Change(
         action=action, manifest=manifest, api_version=manifest.api_version, kind=manifest.kind,
         namespace=item.namespace, name=manifest.name, diff=diff, path=item.path,
         verified=not item.unverified,
-        note=note, drift=drift, uid=str(((item.live or {}).get("metadata") or {}).get("uid") or ""),
+        note=note, drift=drift, uid=str(live_meta.get("uid") or ""),
+        resource_version=str(live_meta.get("resourceVersion") or ""),
     )

@@ -47,6 +47,7 @@ class Change:
     note: str = ""
     drift: list[Drift] = field(default_factory=list)
     uid: str = ""  # of the live object (deletes are conditioned on it)
+    resource_version: str = ""  # of the live object as read for the plan ("" when absent)
     kept: str = ""  # for a delete: why pruning leaves it in place (its annotation)
 
     @property

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
-from gitdeploy import prune
+from gitdeploy import planfile, prune
 from gitdeploy.apply import apply_plan
 from gitdeploy.confirm import confirm_apply
 from gitdeploy.environments import Environment, list_environments, load_environment
@@ -52,6 +53,7 @@ class DeployOptions:
     plan_to_stdout: bool = True
     prune: bool | None = None  # None: the environment's `prune` setting
     allow_mass_delete: bool = False
+    plan_file: Path | None = None  # apply exactly this reviewed plan, or refuse
 
 
 def environments(session: Session) -> list[Environment]:
@@ -186,11 +188,19 @@ def _rollback_target(records: list[DeployRecord], to: str | None, env_name: str
 def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: SourceInfo,
             connection: Connection, options: ClusterOptions, deploy: DeployOptions, *,
             kind: str, rollback_of: str = "") -> ApplyReport:
-    prune_on = env.settings.prune if deploy.prune is None else deploy.prune
+    saved = planfile.load(deploy.plan_file) if deploy.plan_file is not None else None
+    prune_on = deploy.prune if deploy.prune is not None else (
+        saved.prune if saved is not None else env.settings.prune)
     the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
                           prune=prune_on)
     ui = session.ui
     terminal.plan(ui.out if deploy.plan_to_stdout else ui.err, the_plan)
+    if saved is not None:
+        moved = planfile.differences(saved, the_plan)
+        if moved:
+            raise RefusedError(f"not applying {deploy.plan_file}: git or the cluster changed "
+                               "since it was made (the diff above is the current one)",
+                               [*moved, "make and review a new plan (diff --out-plan)"])
     problems = prune.refusals(the_plan, env.settings, rendered=len(rendered.manifests),
                               allow_mass_delete=deploy.allow_mass_delete)
     if problems:

@@ -1,0 +1,94 @@
+"""Plan files: apply exactly what was reviewed, or refuse with what moved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import objects
+from tests.conftest import ConfigRepo
+from tests.kubeapi.server import TestApiServer
+
+CANARY = "planfile-canary-value"
+
+
+@pytest.fixture
+def dev(repo: ConfigRepo, kubeconfig, cli) -> ConfigRepo:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"v": "1"}),
+                                             objects.configmap("b", {"v": "1"}),
+                                             objects.secret("s", {"p": CANARY})])
+    repo.commit()
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"v": "2"}),
+                                             objects.configmap("b", {"v": "1"}),
+                                             objects.secret("s", {"p": CANARY})])
+    repo.commit("a to 2")
+    return repo
+
+
+def make_plan(cli, path: Path, *args: str) -> dict:
+    result = cli("diff", "dev", "--out-plan", str(path), *args)
+    assert result.exit_code == 0, result.output
+    assert f"Plan saved to {path}" in result.stderr
+    return json.loads(path.read_text())
+
+
+def test_the_reviewed_plan_is_applied(dev: ConfigRepo, cli, api_server: TestApiServer,
+                                      tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    doc = make_plan(cli, path)
+    assert doc["kind"] == "PlanFile" and doc["apiVersion"] == "gitdeploy.io/v1"
+    assert doc["objects"]["/ConfigMap/default/a"]["action"] == "update"
+    assert doc["objects"]["/Secret/default/s"]["digest"].startswith("sha256:")
+    assert CANARY not in path.read_text()
+    result = cli("apply", "dev", "--plan", str(path), "--yes", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert [r["name"] for r in json.loads(result.stdout)["results"]] == ["a"]
+    assert api_server.cluster.objects[("", "configmaps", "default", "a")]["data"] == {"v": "2"}
+
+
+def test_a_live_change_since_the_plan_refuses(dev: ConfigRepo, cli, api_server: TestApiServer,
+                                              tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    make_plan(cli, path)
+    cluster = api_server.cluster
+    cluster.merge_patch(cluster.find_type("", "v1", "configmaps"), "v1", "default", "b",
+                        {"data": {"v": "edited"}}, "kubectl-edit", False)
+    writes = len(api_server.writes(state=True))
+    result = cli("apply", "dev", "--plan", str(path), "--yes")
+    assert result.exit_code == 1
+    assert "git or the cluster changed since it was made" in result.stderr
+    assert "/ConfigMap/default/b: changed in the cluster since the plan" in result.stderr
+    assert "-  v: edited" in result.stdout  # the current diff shows what moved
+    assert len(api_server.writes(state=True)) == writes
+
+
+def test_a_new_commit_or_a_changed_render_refuses(dev: ConfigRepo, cli,
+                                                  tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    make_plan(cli, path)
+    dev.write("environments/dev/app.yaml", [objects.configmap("a", {"v": "3"}),
+                                            objects.configmap("b", {"v": "1"}),
+                                            objects.secret("s", {"p": CANARY})])
+    dev.commit("a to 3")
+    result = cli("apply", "dev", "--plan", str(path), "--yes")
+    assert result.exit_code == 1
+    assert "commit: planned" in result.stderr
+    assert "/ConfigMap/default/a: the rendered object changed since the plan" in result.stderr
+    assert CANARY not in result.output
+
+
+def test_plan_file_errors(dev: ConfigRepo, cli, tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"kind": "Plan"}')
+    result = cli("apply", "dev", "--plan", str(bogus), "--yes")
+    assert result.exit_code == 1 and "is not a gitdeploy plan file" in result.stderr
+    missing = cli("apply", "dev", "--plan", str(tmp_path / "none.json"), "--yes")
+    assert missing.exit_code == 1 and "cannot read the plan file" in missing.stderr
+    offline = cli("diff", "dev", "--offline", "--base", "HEAD~1", "--out-plan",
+                  str(tmp_path / "p.json"))
+    assert offline.exit_code == 1 and "--out-plan needs a diff against the cluster" in (
+        offline.stderr)
