@@ -134,3 +134,36 @@ def test_orphans_documents(repo: ConfigRepo, kubeconfig, cli, api_server) -> Non
                              "managers": ["kubectl"]}]
     plan = json.loads(cli("diff", "dev", "--orphans", "-o", "json").stdout)
     assert set(plan["orphans"]) == {"namespaces", "items", "unchecked"}
+
+
+def test_validation_document(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"}),
+                                             {"apiVersion": "v1", "kind": "ConfigMap",
+                                              "metadata": {"name": "b"}, "bogus": 1}])
+    doc = json.loads(cli("validate", "-o", "json").stdout)
+    assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "valid", "problems",
+                        "environments"}
+    assert doc["kind"] == "Validation" and doc["valid"] is False and doc["problems"] == 1
+    env = doc["environments"][0]
+    assert set(env) == {"name", "kubernetesVersion", "objects", "problems"}
+    assert env["problems"] == [{"source": "environments/dev/app.yaml:8",
+                                "object": "ConfigMap default/b",
+                                "message": "Additional properties are not allowed ('bogus' "
+                                           "was unexpected)"}]
+
+
+def test_plan_file_document(repo: ConfigRepo, kubeconfig, cli, tmp_path) -> None:
+    repo.settings("dev", context="kind-dev", namespace="default")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"})])
+    repo.commit()
+    path = tmp_path / "plan.json"
+    assert cli("diff", "dev", "--out-plan", str(path)).exit_code == 0
+    doc = json.loads(path.read_text())
+    assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
+                        "source", "base", "prune", "summary", "changes", "objects"}
+    assert doc["kind"] == "PlanFile"
+    assert doc["objects"] == {"/ConfigMap/default/a": {
+        "action": "create", "resourceVersion": "",
+        "digest": doc["objects"]["/ConfigMap/default/a"]["digest"]}}
+    assert doc["objects"]["/ConfigMap/default/a"]["digest"].startswith("sha256:")
