@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tests import objects
@@ -59,13 +63,10 @@ def test_an_unreachable_cluster_is_1_for_every_command(dev: ConfigRepo, cli, api
 
 
 def test_no_colour_and_no_prompt_when_not_a_terminal(dev: ConfigRepo, api_server) -> None:
-    import os
-    import subprocess
-    import sys
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     result = subprocess.run([sys.executable, "-m", "gitdeploy", "apply", "dev"],
                             cwd=dev.root, env=env, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=60)
+                            stdin=subprocess.DEVNULL, timeout=60, check=False)
     assert result.returncode == 1
     assert "\x1b[" not in result.stdout + result.stderr  # pipes get no colour codes
     assert "no terminal to confirm on" in result.stderr
