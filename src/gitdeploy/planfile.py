@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gitdeploy.errors import SettingsError
+from gitdeploy.manifests import group_of
 from gitdeploy.output import jsondoc
 from gitdeploy.results import Action, Change, Plan
 
@@ -20,8 +21,7 @@ KIND = "PlanFile"
 
 
 def _key(change: Change) -> str:
-    group = change.api_version.rsplit("/", 1)[0] if "/" in change.api_version else ""
-    return f"{group}/{change.kind}/{change.namespace}/{change.name}"
+    return f"{group_of(change.api_version)}/{change.kind}/{change.namespace}/{change.name}"
 
 
 def _digest(body: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import contextlib
 import datetime
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from gitdeploy import __version__
@@ -174,17 +175,17 @@ class RecordStore:
                    if r is not None and r.environment == self.environment]
         return sorted(records, key=lambda r: r.sequence, reverse=True)
 
-    def next_sequence(self) -> int:
-        records = self.list()
-        return records[0].sequence + 1 if records else 1
-
-    def write(self, record: DeployRecord, *, keep: int) -> None:
-        body = _to_configmap(record, self.namespace)
+    def add(self, make: Callable[[int], DeployRecord], *, keep: int) -> DeployRecord:
+        """Write the record `make(next sequence number)` returns, then delete the records
+        beyond the newest `keep`. One LIST, one POST, and a DELETE per record dropped."""
+        existing = self.list()
+        record = make(existing[0].sequence + 1 if existing else 1)
         self.client.request("POST", self.collection, query={"fieldManager": "gitdeploy"},
-                            body=body)
-        for old in self.list()[keep:]:
+                            body=_to_configmap(record, self.namespace))
+        for old in existing[max(keep - 1, 0):]:
             try:
                 self.client.request("DELETE", f"{self.collection}/{old.name}")
             except KubeError as error:
                 if getattr(error, "status", 0) != 404:
                     raise
+        return record

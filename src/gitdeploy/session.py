@@ -13,12 +13,10 @@ import git
 from gitdeploy.environments import Environment, find_repo_root, load_environment
 from gitdeploy.errors import GitdeployError, SettingsError
 from gitdeploy.gitrepo import GitRepo, SourceInfo
-from gitdeploy.render import RenderedSet
+from gitdeploy.render import YAML_SUFFIXES, RenderedSet
 from gitdeploy.sources import SourceTree, WorkTree
 from gitdeploy.target import Connection, connect
 from gitdeploy.ui import UI
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -82,10 +80,9 @@ class Session:
         if not source.is_work_tree:
             return self.git.source_info(source.commit, ref=source.ref, dirty_files=[])
         inputs = {str(path) for path in rendered.inputs}
-        dirty = sorted(
-            path for path, code in self.git.changed_files(rendered.environment.path).items()
-            if path in inputs or ("D" in code and PurePosixPath(path).suffix in YAML_SUFFIXES)
-        )
+        changed = self.git.changed_files(rendered.environment.path)
+        dirty = sorted(path for path, code in changed.items() if path in inputs or (
+            "D" in code and PurePosixPath(path).suffix.lower() in YAML_SUFFIXES))
         return self.git.source_info(source.commit, ref=None, dirty_files=dirty)
 
     def connect(self, env: Environment, options: ClusterOptions) -> Connection:

@@ -227,10 +227,11 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
         if the_plan.work and report.succeeded:
             prune.write_parent(connection.client, inventory, prune.parent_after(the_plan))
         identity = dataclasses.replace(identity, kube_user=kube_user(connection.client))
-        report.record = from_report(report, sequence=store.next_sequence(), kind=kind,
-                                    identity=identity, source=info,
-                                    manifests=rendered.manifests, rollback_of=rollback_of)
-        store.write(report.record, keep=env.settings.keep_records)
+        report.record = store.add(
+            lambda sequence: from_report(report, sequence=sequence, kind=kind,
+                                         identity=identity, source=info,
+                                         manifests=rendered.manifests, rollback_of=rollback_of),
+            keep=env.settings.keep_records)
     if lock.lost.is_set():
         ui.note(f"[yellow]warning:[/yellow] the lock of {env.name} was taken over by another "
                 "deploy while this one ran (was it paused longer than lock.duration?)")
