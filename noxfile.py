@@ -24,7 +24,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 def _install(session: nox.Session, *groups: str) -> None:
     session.install("--upgrade", "pip")
     deps = [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
-    session.install(".", *deps)
+    session.install(".[all]", *deps)
 
 
 @nox.session

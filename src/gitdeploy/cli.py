@@ -17,8 +17,8 @@ from typer.core import TyperGroup
 
 from gitdeploy import __version__, boundary, planfile, workflow
 from gitdeploy import status as inspect
+from gitdeploy.durations import parse_duration
 from gitdeploy.errors import ApplyFailed, ExitCode, SettingsError
-from gitdeploy.lock import parse_duration
 from gitdeploy.offline import offline_plan
 from gitdeploy.output import jsondoc, markdown, terminal
 from gitdeploy.results import ApplyReport

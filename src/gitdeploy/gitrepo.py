@@ -5,6 +5,9 @@ touches the work tree or the index."""
 from __future__ import annotations
 
 import contextlib
+import io
+import tarfile
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -12,6 +15,7 @@ from pathlib import Path, PurePosixPath
 import git
 
 from gitdeploy.errors import SettingsError
+from gitdeploy.sources import normalise
 
 SYMLINK_MODE = 0o120000
 
@@ -178,6 +182,21 @@ class GitTree:
             found.append(path / relative)
         return sorted(found)
 
+    @contextlib.contextmanager
+    def on_disk(self) -> Iterator[Path]:
+        """The config root's files at this commit, written to a temporary folder (removed
+        afterwards) with `git archive`; the work tree and the index are not touched."""
+        with tempfile.TemporaryDirectory(prefix="gitdeploy-") as folder:
+            archive = io.BytesIO()
+            paths = [] if str(self.prefix) == "." else [str(self.prefix)]
+            self.commit.repo.archive(archive, self.commit.hexsha, path=paths)
+            archive.seek(0)
+            with tarfile.open(fileobj=archive) as tar:
+                tar.extractall(folder, filter="data")
+            root = Path(folder) / self.prefix
+            root.mkdir(parents=True, exist_ok=True)
+            yield root
+
     def read(self, path: PurePosixPath) -> bytes:
         for _ in range(8):  # follow symbolic links inside the tree
             node = self._node(path)
@@ -186,16 +205,5 @@ class GitTree:
             data: bytes = node.data_stream.read()
             if node.mode != SYMLINK_MODE:
                 return data
-            path = PurePosixPath(*_normalise(path.parent / data.decode()).parts)
+            path = PurePosixPath(*normalise(path.parent / data.decode()).parts)
         raise FileNotFoundError(f"{path}: too many levels of symbolic links")
-
-
-def _normalise(path: PurePosixPath) -> PurePosixPath:
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return PurePosixPath(*parts)

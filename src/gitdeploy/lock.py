@@ -10,7 +10,6 @@ clock with the renew time written by another machine, so clocks should be roughl
 from __future__ import annotations
 
 import datetime
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -82,15 +81,6 @@ def _for_update(lease: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     """The lease as read, with a new spec, ready to PUT (managed fields left to the server)."""
     metadata = {k: v for k, v in lease["metadata"].items() if k != "managedFields"}
     return {**lease, "metadata": metadata, "spec": spec}
-
-
-def parse_duration(text: str) -> float:
-    """`90`, `90s`, `5m`, `1h`, `1m30s` -> seconds."""
-    match = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
-    if not text.strip() or match is None:
-        raise ValueError(f"'{text}' is not a duration (examples: 30s, 5m, 1h)")
-    hours, minutes, seconds = match.groups()
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
 
 
 class EnvironmentLock:

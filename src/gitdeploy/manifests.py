@@ -28,13 +28,16 @@ class ObjectKey:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an object came from: a file (relative to the repository root) and line."""
+    """Where an object came from: a file (relative to the repository root) and line, and the
+    engine that produced it from there (`kustomize`, `helm release web`), if any."""
 
     path: str
     line: int = 0
+    detail: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where} ({self.detail})" if self.detail else where
 
 
 @dataclass

@@ -80,9 +80,12 @@ class Session:
         if not source.is_work_tree:
             return self.git.source_info(source.commit, ref=source.ref, dirty_files=[])
         inputs = {str(path) for path in rendered.inputs}
-        changed = self.git.changed_files(rendered.environment.path)
+        folder = rendered.environment.path
+        outside = any(folder not in path.parents for path in rendered.inputs)
+        changed = self.git.changed_files(PurePosixPath(".") if outside else folder)
         dirty = sorted(path for path, code in changed.items() if path in inputs or (
-            "D" in code and PurePosixPath(path).suffix.lower() in YAML_SUFFIXES))
+            "D" in code and PurePosixPath(path).suffix.lower() in YAML_SUFFIXES
+            and folder in PurePosixPath(path).parents))
         return self.git.source_info(source.commit, ref=None, dirty_files=dirty)
 
     def connect(self, env: Environment, options: ClusterOptions) -> Connection:

@@ -6,6 +6,8 @@ ref are interchangeable. Paths are POSIX paths relative to the repository root.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -23,6 +25,11 @@ class SourceTree(Protocol):
     def walk_files(self, path: PurePosixPath) -> list[PurePosixPath]: ...
 
     def read(self, path: PurePosixPath) -> bytes: ...
+
+    def on_disk(self) -> AbstractContextManager[Path]:
+        """The files as a folder on disk, for engines that read files themselves (kustomize,
+        Helm): the folder that holds the repository root's files."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -52,3 +59,19 @@ class WorkTree:
 
     def read(self, path: PurePosixPath) -> bytes:
         return (self.root / path).read_bytes()
+
+    @contextmanager
+    def on_disk(self) -> Iterator[Path]:
+        yield self.root
+
+
+def normalise(path: PurePosixPath) -> PurePosixPath:
+    """`a/./b/../c` -> `a/c`; a `..` above the top is dropped."""
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return PurePosixPath(*parts)

@@ -62,7 +62,7 @@ def environments(session: Session) -> list[Environment]:
 
 def render(session: Session, env_name: str, *, ref: str | None = None) -> RenderedSet:
     source = session.source(ref)
-    return render_environment(source.tree, load_environment(source.tree, env_name))
+    return _render(session, source.tree, load_environment(source.tree, env_name))
 
 
 def plan(session: Session, env_name: str, options: ClusterOptions, *, ref: str | None = None,
@@ -70,7 +70,7 @@ def plan(session: Session, env_name: str, options: ClusterOptions, *, ref: str |
          ) -> tuple[Plan, OrphanReport | None]:
     source = session.source(ref)
     env = load_environment(source.tree, env_name)
-    rendered = render_environment(source.tree, env)
+    rendered = _render(session, source.tree, env)
     info = session.source_info(source, rendered)
     connection = session.connect(env, options)
     the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
@@ -89,7 +89,7 @@ def orphans(session: Session, env_name: str, options: ClusterOptions, *,
             ref: str | None = None) -> OrphanReport:
     source = session.source(ref)
     env = load_environment(source.tree, env_name)
-    rendered = render_environment(source.tree, env)
+    rendered = _render(session, source.tree, env)
     connection = session.connect(env, options)
     return find_orphans(rendered, connection.client, connection.target,
                         concurrency=options.concurrency)
@@ -100,7 +100,7 @@ def apply(session: Session, env_name: str, options: ClusterOptions, deploy: Depl
     source = session.source(ref)
     env = load_environment(source.tree, env_name)
     _refuse_if_frozen(session, source, env, "apply")
-    rendered = render_environment(source.tree, env)
+    rendered = _render(session, source.tree, env)
     info = session.source_info(source, rendered)
     _refuse_if_dirty(info, env, deploy)
     connection = session.connect(env, options)
@@ -125,7 +125,7 @@ def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: D
         raise SettingsError(f"cannot roll back to {commit[:7]}: {error.message}",
                             error.details) from None
     refuse_if_frozen("rollback", env.name, [(source.tree, old_env)])
-    rendered = render_environment(source.tree, old_env)
+    rendered = _render(session, source.tree, old_env)
     info = dataclasses.replace(session.source_info(source, rendered),
                                ref=commit if what.startswith("commit") else commit[:7])
     # The old commit's objects, under today's guards, protection and lock.
@@ -133,6 +133,13 @@ def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: D
     session.ui.note(f"rolling {env.name} back to {what}")
     return _deploy(session, env, rendered, info, connection, options, deploy, kind=ROLLBACK,
                    rollback_of=what)
+
+
+def _render(session: Session, tree: SourceTree, env: Environment) -> RenderedSet:
+    rendered = render_environment(tree, env)
+    for note in rendered.notes:
+        session.ui.note(f"note: {note}")
+    return rendered
 
 
 def _refuse_if_frozen(session: Session, source: Source, env: Environment, action: str) -> None:
