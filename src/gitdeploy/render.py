@@ -47,8 +47,10 @@ def render_environment(tree: SourceTree, env: Environment,
     problems: list[str] = []
     candidates = _candidate_files(tree, env)
     roots = kustomize.kustomization_roots(candidates)
+    chart_files = {path for spec in env.settings.charts
+                   for path in charts.chart_inputs(spec, env.path, tree)}
     files = [path for path in candidates if path.suffix.lower() in YAML_SUFFIXES
-             and not any(root in path.parents for root in roots)]
+             and path not in chart_files and not any(root in path.parents for root in roots)]
     plain: list[Manifest] = []
     for path in files:
         plain.extend(_load_file(tree, path, problems))

