@@ -55,16 +55,29 @@ def test_plan_document(repo: ConfigRepo, kubeconfig, cli) -> None:
 
 def test_apply_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     repo.settings("dev", context="kind-dev", namespace="default")
-    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"})])
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"x": "1"}),
+                                             objects.deployment("web", replicas=2)])
     repo.commit()
     doc = json.loads(cli("apply", "dev", "--yes", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "base", "summary", "succeeded", "results", "record"}
+                        "source", "base", "summary", "succeeded", "results", "record",
+                        "readiness"}
     check_header(doc, "ApplyResult")
     assert doc["succeeded"] is True
     for result in doc["results"]:
         check_change(result, {"outcome": str, "error": str})
         assert result["outcome"] in {"applied", "deleted", "failed", "not-attempted"}
+    readiness = doc["readiness"]
+    assert set(readiness) == {"ready", "timedOut", "interrupted", "seconds", "timeoutSeconds",
+                              "objects"}
+    assert readiness["ready"] is True and readiness["timeoutSeconds"] == 300
+    assert readiness["objects"][1] == {
+        "kind": "Deployment", "namespace": "default", "name": "web", "state": "ready",
+        "message": "2/2 ready", "conditions": [
+            "Available=True (MinimumReplicasAvailable): Deployment has minimum availability.",
+            "Progressing=True (NewReplicaSetAvailable)"], "warningEvents": []}
+    no_wait = json.loads(cli("apply", "dev", "--yes", "--no-wait", "-o", "json").stdout)
+    assert no_wait["readiness"] is None
 
 
 def test_environment_and_render_documents(repo: ConfigRepo, cli) -> None:

@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 from gitdeploy import __version__, boundary, planfile, workflow
 from gitdeploy import status as inspect
 from gitdeploy.durations import parse_duration
-from gitdeploy.errors import ApplyFailed, ExitCode, SettingsError
+from gitdeploy.errors import ApplyFailed, ExitCode, NotReady, SettingsError, WaitInterrupted
 from gitdeploy.offline import offline_plan
 from gitdeploy.output import jsondoc, markdown, terminal
 from gitdeploy.results import ApplyReport
@@ -105,6 +105,12 @@ AllowMassDelete = Annotated[bool, typer.Option(
 LockTimeout = Annotated[str, typer.Option(
     "--lock-timeout", help="How long to wait for another deploy's lock (e.g. 30s, 5m); "
     "0 fails at once.")]
+Wait = Annotated[bool | None, typer.Option(
+    "--wait/--no-wait", help="After applying, wait until the objects are ready (default: the "
+    "environment's wait.enabled, on unless set off).", show_default=False)]
+WaitTimeout = Annotated[str | None, typer.Option(
+    "--wait-timeout", help="How long to wait for readiness (e.g. 90s, 10m; default: the "
+    "environment's wait.timeout, 5m). Exit 4 when it passes.", show_default=False)]
 
 
 def _run(verbose: bool, command: Callable[[UI], int]) -> None:
@@ -259,6 +265,8 @@ def apply(
         "--plan", help="Apply exactly this plan from `diff --out-plan`, or refuse if git or "
         "the cluster changed since.", show_default=False)] = None,
     lock_timeout: LockTimeout = "0",
+    wait: Wait = None,
+    wait_timeout: WaitTimeout = None,
     output: Output = Format.text,
     repo: Repo = None,
     kubeconfig: Kubeconfig = None,
@@ -273,7 +281,8 @@ def apply(
 
     def command(ui: UI) -> int:
         deploy = dataclasses.replace(
-            _deploy_options(yes, allow_dirty, lock_timeout, output, prune, allow_mass_delete),
+            _deploy_options(yes, allow_dirty, lock_timeout, output, prune, allow_mass_delete,
+                            wait=wait, wait_timeout=wait_timeout),
             plan_file=plan_file)
         with Session.open(ui, repo) as session:
             report = workflow.apply(session, env, options, deploy, ref=ref)
@@ -292,6 +301,8 @@ def rollback(
     prune: Prune = None,
     allow_mass_delete: AllowMassDelete = False,
     lock_timeout: LockTimeout = "0",
+    wait: Wait = None,
+    wait_timeout: WaitTimeout = None,
     output: Output = Format.text,
     repo: Repo = None,
     kubeconfig: Kubeconfig = None,
@@ -304,7 +315,8 @@ def rollback(
     options = _cluster(kubeconfig, context, request_timeout, concurrency)
 
     def command(ui: UI) -> int:
-        deploy = _deploy_options(yes, False, lock_timeout, output, prune, allow_mass_delete)
+        deploy = _deploy_options(yes, False, lock_timeout, output, prune, allow_mass_delete,
+                                 wait=wait, wait_timeout=wait_timeout)
         with Session.open(ui, repo) as session:
             report = workflow.rollback(session, env, options, deploy, to=to)
         return _report(ui, report, output)
@@ -313,23 +325,41 @@ def rollback(
 
 
 def _deploy_options(yes: bool, allow_dirty: bool, lock_timeout: str, output: Format,
-                    prune: bool | None, allow_mass_delete: bool) -> workflow.DeployOptions:
+                    prune: bool | None, allow_mass_delete: bool, *, wait: bool | None,
+                    wait_timeout: str | None) -> workflow.DeployOptions:
+    return workflow.DeployOptions(
+        yes=yes, allow_dirty=allow_dirty, lock_timeout=_duration("--lock-timeout", lock_timeout),
+        plan_to_stdout=output is Format.text, prune=prune, allow_mass_delete=allow_mass_delete,
+        wait=wait, wait_timeout=None if wait_timeout is None else _duration(
+            "--wait-timeout", wait_timeout))
+
+
+def _duration(option: str, text: str) -> float:
     try:
-        timeout = parse_duration(lock_timeout)
+        return parse_duration(text)
     except ValueError as error:
-        raise SettingsError(f"--lock-timeout: {error}") from None
-    return workflow.DeployOptions(yes=yes, allow_dirty=allow_dirty, lock_timeout=timeout,
-                                  plan_to_stdout=output is Format.text, prune=prune,
-                                  allow_mass_delete=allow_mass_delete)
+        raise SettingsError(f"{option}: {error}") from None
 
 
 def _report(ui: UI, report: ApplyReport, output: Format) -> int:
     _show(ui, output, report, jsondoc.apply_report, terminal.apply_report)
     _step_summary(markdown.apply_report(report))
+    env = report.plan.environment
     if not report.succeeded:
-        raise ApplyFailed(f"apply to {report.plan.environment} failed; see the report above",
+        raise ApplyFailed(f"apply to {env} failed; see the report above",
                           [f"{r.change.title()}: {r.error}" for r in report.results
                            if r.error])
+    readiness = report.readiness
+    if readiness is not None and readiness.interrupted:
+        raise WaitInterrupted(f"stopped waiting for {env}: the apply is done and recorded; "
+                              "nothing was changed after it")
+    if readiness is not None and not readiness.ready:
+        why = (f"not ready after {readiness.timeout:.0f}s" if readiness.timed_out
+               else "failed to become ready")
+        raise NotReady(f"{env} was applied and recorded, but {len(readiness.not_ready)} "
+                       f"object(s) {why}; see the report above",
+                       [f"{item.title}: {item.readiness.message}"
+                        for item in readiness.not_ready[:20]])
     return ExitCode.OK
 
 

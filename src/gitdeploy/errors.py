@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     ERROR = 1
     CHANGES = 2
     INTERNAL = 3
+    NOT_READY = 4
     INTERRUPTED = 130
 
 
@@ -67,3 +68,15 @@ class RefusedError(GitdeployError):
 
 class ApplyFailed(GitdeployError):
     """Some objects failed to apply; the apply report says which."""
+
+
+class NotReady(GitdeployError):
+    """The apply succeeded, but objects were not ready in time, or failed to become ready."""
+
+    exit_code = ExitCode.NOT_READY
+
+
+class WaitInterrupted(GitdeployError):
+    """Ctrl-C while waiting for readiness: the apply itself is complete."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -11,6 +11,7 @@ from gitdeploy.gitrepo import SourceInfo
 from gitdeploy.identity import Identity
 from gitdeploy.inventory import Inventory
 from gitdeploy.manifests import Manifest
+from gitdeploy.readiness import Readiness, State
 from gitdeploy.target import Target
 
 
@@ -97,6 +98,39 @@ class Plan:
         return self.to_apply + (self.to_delete if self.prune else [])
 
 
+@dataclass(frozen=True)
+class WaitItem:
+    title: str  # "Deployment shop/web"
+    kind: str
+    group: str
+    namespace: str
+    name: str
+    path: str
+    readiness: Readiness
+    events: tuple[str, ...] = ()  # the latest warning events, newest first
+
+    @property
+    def state(self) -> State:
+        return self.readiness.state
+
+
+@dataclass(frozen=True)
+class WaitReport:
+    items: list[WaitItem]
+    seconds: float
+    timeout: float
+    timed_out: bool = False
+    interrupted: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return all(item.state is State.READY for item in self.items)
+
+    @property
+    def not_ready(self) -> list[WaitItem]:
+        return [item for item in self.items if item.state is not State.READY]
+
+
 class Outcome(StrEnum):
     APPLIED = "applied"
     DELETED = "deleted"
@@ -116,6 +150,7 @@ class ApplyReport:
     plan: Plan
     results: list[ObjectResult]
     record: DeployRecord | None = None  # written after the apply
+    readiness: WaitReport | None = None  # after the record: None when not waited for
 
     @property
     def succeeded(self) -> bool:

@@ -1,7 +1,7 @@
 """The deploy pipeline, top to bottom:
 
     load settings -> freeze check -> render -> dirty check -> verify target -> plan (server-side
-    dry run) -> confirm -> lock -> apply -> record -> unlock
+    dry run) -> confirm -> lock -> apply -> record -> unlock -> wait for readiness
 
 Each step is a plain function of its own module; this module only puts them in order. Results
 are returned for the output layer to render.
@@ -24,6 +24,7 @@ from gitdeploy.identity import kube_user, local_identity
 from gitdeploy.lock import EnvironmentLock
 from gitdeploy.orphans import OrphanReport, find_orphans
 from gitdeploy.output import terminal
+from gitdeploy.output.progress import WaitDisplay
 from gitdeploy.plan import build_plan
 from gitdeploy.records import RecordStore, from_report
 from gitdeploy.render import RenderedSet, render_environment
@@ -35,12 +36,15 @@ from gitdeploy.results import (
     ObjectResult,
     Outcome,
     Plan,
+    WaitReport,
 )
 from gitdeploy.session import ClusterOptions, Session, Source
 from gitdeploy.sources import SourceTree
 from gitdeploy.target import Connection
+from gitdeploy.ui import UI
 from gitdeploy.validate import ValidationReport
 from gitdeploy.validate import validate as validate_tree
+from gitdeploy.waiting import items_to_wait_for, wait_ready
 
 MAX_LISTED_FILES = 20
 
@@ -54,6 +58,8 @@ class DeployOptions:
     prune: bool | None = None  # None: the environment's `prune` setting
     allow_mass_delete: bool = False
     plan_file: Path | None = None  # apply exactly this reviewed plan, or refuse
+    wait: bool | None = None  # None: the environment's wait.enabled
+    wait_timeout: float | None = None  # None: the environment's wait.timeout
 
 
 def environments(session: Session) -> list[Environment]:
@@ -242,4 +248,21 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
     if lock.lost.is_set():
         ui.note(f"[yellow]warning:[/yellow] the lock of {env.name} was taken over by another "
                 "deploy while this one ran (was it paused longer than lock.duration?)")
+    waits = deploy.wait if deploy.wait is not None else env.settings.wait.enabled
+    if waits and report.succeeded:
+        report.readiness = _wait(ui, env, the_plan, connection, options,
+                                 deploy.wait_timeout or env.settings.wait.timeout)
     return report
+
+
+def _wait(ui: UI, env: Environment, the_plan: Plan, connection: Connection,
+          options: ClusterOptions, timeout: float) -> WaitReport | None:
+    """Readiness after the apply, shown live; the lock is already released (waiting only
+    reads)."""
+    items = items_to_wait_for(the_plan.changes)
+    if not items:
+        return None
+    display = WaitDisplay(ui.err, env.name, timeout)
+    with display.shown():
+        return wait_ready(connection.client, items, timeout=timeout,
+                          concurrency=options.concurrency, update=display.update)

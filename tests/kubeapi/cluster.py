@@ -15,7 +15,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeapi import fields
+from tests.kubeapi import controllers, fields
+from tests.kubeapi.controllers import StatusScript
 from tests.kubeapi.defaults import apply_defaults, validate
 from tests.kubeapi.errors import ApiError
 from tests.kubeapi.resources import BUILTIN_TYPES, ResourceType, crd_types
@@ -68,6 +69,10 @@ class Cluster:
         self._versions = itertools.count(1000)
         self._ips = itertools.count(10)
         self.crd_establish_delay = 0.0
+        self.rollout_delay = 0.5  # seconds for the simulated controllers (controllers.py)
+        self.status_scripts: dict[Key, StatusScript] = {}
+        self._changed_at: dict[Key, float] = {}
+        self._event_names = itertools.count(1)
         self._established_at: dict[str, float] = {}
         for name in INITIAL_NAMESPACES:
             self.create_namespace(name)
@@ -97,7 +102,7 @@ class Cluster:
             return self._present(rtype, version, obj)
 
     def list(self, rtype: ResourceType, version: str, namespace: str | None,
-             selector: Any) -> Obj:
+             selector: Any, fields: Any = None) -> Obj:
         with self.lock:
             items = [
                 self._present(rtype, version, obj)
@@ -105,6 +110,7 @@ class Cluster:
                 if group == rtype.group and plural == rtype.plural
                 and (namespace is None or ns == namespace)
                 and selector(obj["metadata"].get("labels") or {})
+                and (fields is None or fields(obj))
             ]
             api_version = f"{rtype.group}/{version}" if rtype.group else version
             return {
@@ -114,9 +120,42 @@ class Cluster:
                 "items": [{k: v for k, v in i.items()} for i in items],
             }
 
+    def record_event(self, namespace: str, involved: Obj, reason: str, message: str,
+                     type_: str = "Warning") -> None:
+        """Store an Event about `involved` (kind, name, and uid if known), as a controller or
+        the scheduler would."""
+        with self.lock:
+            name = f"{involved['name']}.{next(self._event_names):x}"
+            now = _now()
+            self.objects[("", "events", namespace, name)] = {
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": name, "namespace": namespace, "uid": str(uuid.uuid4()),
+                             "creationTimestamp": now,
+                             "resourceVersion": str(next(self._versions))},
+                "involvedObject": {"apiVersion": "v1", "namespace": namespace, **involved},
+                "reason": reason, "message": message, "type": type_, "count": 1,
+                "firstTimestamp": now, "lastTimestamp": now,
+                "source": {"component": "default-scheduler"},
+            }
+
+    def _status(self, rtype: ResourceType, obj: Obj) -> Obj | None:
+        key = (rtype.group, rtype.plural, obj["metadata"].get("namespace", ""),
+               obj["metadata"]["name"])
+        script = self.status_scripts.get(key)
+        if script is None and (rtype.group, rtype.kind) not in controllers.CONTROLLED:
+            return None
+        elapsed = time.monotonic() - self._changed_at.get(key, time.monotonic())
+        if script is not None:
+            return script(obj, elapsed)
+        return controllers.simulated_status(rtype.group, rtype.kind, obj, elapsed,
+                                            self.rollout_delay)
+
     def _present(self, rtype: ResourceType, version: str, obj: Obj) -> Obj:
         out = copy.deepcopy(obj)
         out["apiVersion"] = f"{rtype.group}/{version}" if rtype.group else version
+        status = self._status(rtype, obj) if obj["metadata"].get("uid") else None
+        if status is not None:
+            out["status"] = status
         if rtype.kind == "CustomResourceDefinition":
             established = self._established_at.get(out["metadata"]["name"], float("inf"))
             ok = "True" if established <= time.monotonic() else "False"
@@ -316,7 +355,11 @@ class Cluster:
             if old is not None:
                 metadata["resourceVersion"] = old["metadata"]["resourceVersion"]
             return self._present(rtype, version, new)
-        self.objects[(rtype.group, rtype.plural, namespace, name)] = new
+        key = (rtype.group, rtype.plural, namespace, name)
+        self.objects[key] = new
+        if old is None or _spec(old) != _spec(new):
+            self._changed_at[key] = time.monotonic()
+            self._schedule(rtype, new)
         self._after_store(rtype, old, new)
         return self._present(rtype, version, new)
 
@@ -338,6 +381,14 @@ class Cluster:
                 plural = "serviceaccounts" if body["kind"] == "ServiceAccount" else "configmaps"
                 self._update_write(self.types[("", plural)], "v1", name, body["metadata"]["name"],
                                    None, body, manager, False)
+
+    def _schedule(self, rtype: ResourceType, obj: Obj) -> None:
+        """The scheduler's warning for a workload whose pods fit no node."""
+        if (rtype.group, rtype.kind) in controllers.CONTROLLED and controllers.unschedulable(obj):
+            metadata = obj["metadata"]
+            pod = f"{metadata['name']}-{uuid.uuid4().hex[:10]}-{uuid.uuid4().hex[:5]}"
+            self.record_event(metadata["namespace"], {"kind": "Pod", "name": pod},
+                              "FailedScheduling", controllers.UNSCHEDULABLE)
 
     def _remove(self, rtype: ResourceType, namespace: str, name: str) -> None:
         obj = self.objects.pop((rtype.group, rtype.plural, namespace, name))

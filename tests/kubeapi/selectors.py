@@ -48,3 +48,38 @@ def parse_selector(text: str) -> Selector:
         else:
             checks.append(lambda labels, k=key: k in labels)
     return lambda labels: all(check(labels) for check in checks)
+
+
+ObjectSelector = Callable[[dict], bool]
+_EVENT_FIELDS = {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+                 "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.fieldPath",
+                 "involvedObject.resourceVersion", "reason", "reportingComponent", "source",
+                 "type"}
+
+
+def parse_field_selector(text: str, kind: str) -> ObjectSelector:
+    """Field selectors: `metadata.name` and `metadata.namespace` for every kind, and the fields
+    the real server indexes for Events; anything else is refused as the real server does."""
+    allowed = {"metadata.name", "metadata.namespace"} | (_EVENT_FIELDS if kind == "Event"
+                                                         else set())
+    checks: list[ObjectSelector] = []
+    for term in (t for t in text.split(",") if t.strip()):
+        match = re.fullmatch(r"\s*([\w.]+)\s*(==|=|!=)\s*(.*?)\s*", term)
+        if not match:
+            raise ApiError.bad_request(f"invalid selector: '{text}'; can't understand '{term}'")
+        field, op, value = match.groups()
+        if field not in allowed:
+            raise ApiError.bad_request(f'field label not supported: {field}')
+        path = field.split(".")
+
+        def read(obj: dict, path: list[str] = path) -> str:
+            current: object = obj
+            for part in path:
+                current = current.get(part, "") if isinstance(current, dict) else ""
+            return "" if current is None else str(current)
+
+        if op == "!=":
+            checks.append(lambda obj, r=read, v=value: r(obj) != v)
+        else:
+            checks.append(lambda obj, r=read, v=value: r(obj) == v)
+    return lambda obj: all(check(obj) for check in checks)

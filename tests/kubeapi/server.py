@@ -23,7 +23,7 @@ import yaml
 from tests.kubeapi.cluster import Cluster
 from tests.kubeapi.errors import ApiError
 from tests.kubeapi.resources import ResourceType
-from tests.kubeapi.selectors import parse_selector
+from tests.kubeapi.selectors import parse_field_selector, parse_selector
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -333,7 +333,8 @@ class Router:
                          "metadata": {}, "status": {"userInfo": {"username": self.user}}}
         if verb == "list":
             selector = parse_selector(self.param("labelSelector") or "")
-            return 200, self.cluster.list(rtype, version, namespace, selector)
+            fields = parse_field_selector(self.param("fieldSelector") or "", rtype.kind)
+            return 200, self.cluster.list(rtype, version, namespace, selector, fields)
         if verb == "get":
             return 200, self.cluster.get(rtype, version, ns, name)
         if verb == "delete":

@@ -13,7 +13,7 @@ from gitdeploy.gitrepo import SourceInfo
 from gitdeploy.lock import LeaseState
 from gitdeploy.orphans import OrphanReport
 from gitdeploy.render import RenderedSet
-from gitdeploy.results import Action, ApplyReport, Change, DeployRecord, Plan
+from gitdeploy.results import Action, ApplyReport, Change, DeployRecord, Plan, WaitReport
 from gitdeploy.secrets import mask
 from gitdeploy.status import EnvironmentStatus, History
 from gitdeploy.target import Target
@@ -122,7 +122,22 @@ def apply_report(report: ApplyReport) -> dict[str, Any]:
         results=[{**_change(r.change), "outcome": r.outcome.value, "error": r.error}
                  for r in report.results],
         record=record(report.record) if report.record else None,
+        readiness=readiness(report.readiness) if report.readiness else None,
     )
+
+
+def readiness(report: WaitReport) -> dict[str, Any]:
+    return {
+        "ready": report.ready,
+        "timedOut": report.timed_out,
+        "interrupted": report.interrupted,
+        "seconds": round(report.seconds, 1),
+        "timeoutSeconds": report.timeout,
+        "objects": [{"kind": item.kind, "namespace": item.namespace or None, "name": item.name,
+                     "state": item.state.value, "message": item.readiness.message,
+                     "conditions": list(item.readiness.conditions),
+                     "warningEvents": list(item.events)} for item in report.items],
+    }
 
 
 def record(rec: DeployRecord) -> dict[str, Any]:

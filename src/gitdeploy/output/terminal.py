@@ -10,8 +10,9 @@ from rich.text import Text
 from gitdeploy.diffing import masked_yaml
 from gitdeploy.environments import Environment
 from gitdeploy.orphans import OrphanReport
+from gitdeploy.output.progress import STATE_STYLE
 from gitdeploy.render import RenderedSet
-from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan
+from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan, WaitReport
 from gitdeploy.status import EnvironmentStatus, History
 from gitdeploy.validate import ValidationReport
 
@@ -139,6 +140,31 @@ def apply_report(console: Console, report: ApplyReport) -> None:
         console.print(f"Recorded as {record.kind} {record.sequence} of {env}: commit "
                       f"{record.short}{' (dirty)' if record.dirty else ''}, {record.outcome}.",
                       highlight=False)
+    if report.readiness is not None:
+        readiness(console, env, report.readiness)
+
+
+def readiness(console: Console, env: str, report: WaitReport) -> None:
+    total, waited = len(report.items), f"{report.seconds:.0f}s"
+    if report.ready:
+        console.print(f"[green]All {total} object(s) of {env} ready[/green] after {waited}.",
+                      highlight=False)
+        return
+    if report.interrupted:
+        console.print(f"[yellow]Stopped waiting[/yellow] after {waited}: "
+                      f"{total - len(report.not_ready)}/{total} ready.", highlight=False)
+        return
+    why = (f"not ready after the {report.timeout:.0f}s timeout" if report.timed_out
+           else "failed")
+    console.print(f"[red]{len(report.not_ready)} of {total} object(s) of {env} {why}:[/red]",
+                  highlight=False)
+    for item in report.not_ready:
+        console.print(Text.assemble((f"  {item.state.value}", STATE_STYLE[item.state]),
+                                    f" {item.title}: {item.readiness.message}"))
+        for condition in item.readiness.conditions:
+            console.print(f"      condition {condition}", highlight=False, markup=False)
+        for event in item.events:
+            console.print(f"      event {event}", highlight=False, markup=False)
 
 
 def orphans(console: Console, report: OrphanReport) -> None:
