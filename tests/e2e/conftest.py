@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -31,6 +32,12 @@ class Cluster:
     namespace: str  # unique to the scenario; created by the scenario's own plan
     api: k8s.ApiClient
     crds: list[str]
+
+    def settings(self, repo: Any, **settings: Any) -> None:
+        """The scenario environment `e2e`. No pod ever has to run, so scenarios do not wait
+        for readiness unless they say so (`wait=...`)."""
+        repo.settings("e2e", **{"context": self.context, "namespace": self.namespace,
+                                "wait": {"enabled": False}, **settings})
 
     def core(self) -> k8s.CoreV1Api:
         return k8s.CoreV1Api(self.api)

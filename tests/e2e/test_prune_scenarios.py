@@ -17,7 +17,7 @@ from tests.e2e.conftest import Cluster
 
 def write_env(repo: ConfigRepo, target: Cluster, *names: str, **settings: object) -> None:
     ns = target.namespace
-    repo.settings("e2e", context=target.context, namespace=ns, **settings)
+    target.settings(repo, **settings)
     for path in (repo.root / "environments/e2e").glob("*.yaml"):
         if path.name != "gitdeploy.yaml":
             path.unlink()
@@ -77,7 +77,7 @@ def test_empty_render_and_cap_refuse(repo: ConfigRepo, cluster: Cluster, cli) ->
     capped = cli("apply", "e2e", "--yes", "--prune")
     assert capped.exit_code == 1 and "--allow-mass-delete" in capped.stderr
     assert configmap(cluster, "d") is not None
-    repo.settings("e2e", context=cluster.context, namespace=cluster.namespace)
+    cluster.settings(repo)
     for path in (repo.root / "environments/e2e").glob("*.yaml"):
         if path.name != "gitdeploy.yaml":
             path.unlink()
@@ -126,8 +126,8 @@ def test_namespaces_and_crds_are_pruned_only_when_allowed(repo: ConfigRepo, clus
         assert f"Namespace {scratch}: pruning a namespace" in refused.stderr
         assert "pruneSafety.customResourceDefinitions: true" in refused.stderr
         assert cluster.core().read_namespace(scratch).status.phase == "Active"
-        repo.settings("e2e", context=cluster.context, namespace=cluster.namespace,
-                      pruneSafety={"namespaces": True, "customResourceDefinitions": True})
+        cluster.settings(repo, pruneSafety={"namespaces": True,
+                                            "customResourceDefinitions": True})
         repo.commit("allow")
         allowed = cli("apply", "e2e", "--yes", "--prune", "--allow-mass-delete")
         assert allowed.exit_code == 0, allowed.output

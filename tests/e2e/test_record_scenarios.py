@@ -17,7 +17,7 @@ CANARY = "e2e-record-canary"
 
 def write_env(repo: ConfigRepo, target: Cluster, level: str, **settings: object) -> str:
     ns = target.namespace
-    repo.settings("e2e", context=target.context, namespace=ns, **settings)
+    target.settings(repo, **settings)
     repo.write("environments/e2e/namespace.yaml", objects.namespace(ns))
     repo.write("environments/e2e/app.yaml", [
         objects.configmap("settings", {"LOG_LEVEL": level}),

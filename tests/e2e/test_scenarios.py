@@ -11,7 +11,7 @@ from tests.e2e.conftest import Cluster
 
 def write_env(repo: ConfigRepo, target: Cluster, **settings: object) -> None:
     ns = target.namespace
-    repo.settings("e2e", context=target.context, namespace=ns, **settings)
+    target.settings(repo, **settings)
     repo.write("environments/e2e/namespace.yaml", objects.namespace(ns))
     repo.write("environments/e2e/app.yaml", [
         objects.configmap("settings", {"LOG_LEVEL": "info"}),
@@ -84,7 +84,7 @@ def test_crd_and_custom_resource_in_one_plan(repo: ConfigRepo, cluster: Cluster,
     group = f"{cluster.namespace}.e2e.gitdeploy.io"
     crd = objects.crd(group, "Widget", "widgets")
     cluster.crds.append(crd["metadata"]["name"])
-    repo.settings("e2e", context=cluster.context, namespace=cluster.namespace)
+    cluster.settings(repo)
     repo.write("environments/e2e/namespace.yaml", objects.namespace(cluster.namespace))
     repo.write("environments/e2e/crd.yaml", crd)
     repo.write("environments/e2e/widget.yaml",
