@@ -107,9 +107,11 @@ def api_server() -> Iterator[TestApiServer]:
 @pytest.fixture
 def kubeconfig(api_server: TestApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                ) -> Path:
-    """KUBECONFIG with contexts `test`, `kind-dev` and `prod`, all reaching the test server."""
+    """KUBECONFIG with contexts `test`, `kind-dev`, `kind-staging` and `prod`, all reaching the
+    test server."""
     path = api_server.kubeconfig(tmp_path / "kubeconfig", context="test",
                                  extra_contexts={"kind-dev": api_server.url,
+                                                 "kind-staging": api_server.url,
                                                  "prod": api_server.url})
     monkeypatch.setenv("KUBECONFIG", str(path))
     return path

@@ -146,3 +146,33 @@ def test_a_configured_kustomize_binary_must_exist(repo: ConfigRepo, cli) -> None
     result = cli("render", "dev")
     assert result.exit_code == 1
     assert "kustomize.binary: 'no-such-kustomize' was not found" in result.stderr
+
+
+def test_validate_checks_what_kustomize_renders(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev")
+    repo.write("environments/dev/kustomization.yaml", {"resources": ["app.yaml"]})
+    broken = objects.deployment("web")
+    broken["spec"]["replica"] = 2
+    repo.write("environments/dev/app.yaml", broken)
+    result = cli("validate", "dev")
+    assert result.exit_code == 1
+    assert "environments/dev/kustomization.yaml (kustomize)" in result.stdout
+    assert "replica" in result.stdout
+
+
+def test_bundled_staging_overlay_and_chart_apply_and_become_ready(example_repo: ConfigRepo,
+                                                                 cli, kubeconfig) -> None:
+    result = cli("apply", "staging", "--yes", cwd=example_repo.root)
+    assert result.exit_code == 0, result.output
+    assert "All 6 object(s) of staging ready" in result.stdout
+    again = cli("diff", "staging", "--exit-code", cwd=example_repo.root)
+    assert again.exit_code == 0, again.output
+
+
+def test_verbose_shows_the_kustomize_command(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev")
+    repo.write("environments/dev/kustomization.yaml", {"resources": ["app.yaml"]})
+    repo.write("environments/dev/app.yaml", objects.configmap("settings", {}))
+    result = cli("render", "dev", "-v")
+    assert result.exit_code == 0, result.output
+    assert f"exec {kubectl_path()} kustomize {repo.root}/environments/dev" in result.stderr

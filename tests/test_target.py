@@ -25,7 +25,7 @@ def test_missing_context_is_refused(prod: ConfigRepo, cli, api_server: TestApiSe
     result = cli("apply", "prod", "--yes")
     assert result.exit_code == 1
     assert "context 'prod-eu' is not in the kubeconfig" in result.stderr
-    assert "contexts there: test, kind-dev, prod" in result.stderr
+    assert "contexts there: test, kind-dev, kind-staging, prod" in result.stderr
     assert api_server.requests == []
 
 

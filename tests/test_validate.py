@@ -17,7 +17,7 @@ HPA_V2BETA2 = {"apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutosc
 def test_the_bundled_example_is_valid(example_repo: ConfigRepo, cli) -> None:
     result = cli("validate", cwd=example_repo.root)
     assert result.exit_code == 0, result.output
-    assert "All 2 environment(s) are valid." in result.stdout
+    assert "All 3 environment(s) are valid." in result.stdout
 
 
 def test_kubernetes_examples_report_removed_versions_invalid_fields_and_yaml_errors(

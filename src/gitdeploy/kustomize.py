@@ -4,6 +4,7 @@ a `kustomize` binary the settings name)."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
@@ -13,6 +14,7 @@ import yaml
 from gitdeploy.errors import LoadError
 from gitdeploy.settings import LOAD_RESTRICTORS, KustomizeOptions
 from gitdeploy.sources import SourceTree, normalise
+from gitdeploy.ui import EXEC_LOGGER
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BUILD_TIMEOUT = 600  # seconds
@@ -109,6 +111,7 @@ def build(root: Path, folder: PurePosixPath, options: KustomizeOptions) -> bytes
         args.append("--enable-helm")
         if options.helm_command:
             args += ["--helm-command", options.helm_command]
+    logging.getLogger(EXEC_LOGGER).debug("Popen(%s)", args)
     try:
         result = subprocess.run(args, capture_output=True, timeout=BUILD_TIMEOUT, check=False,
                                 cwd=root)

@@ -13,6 +13,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
+EXEC_LOGGER = "gitdeploy.exec"  # external commands, logged as "Popen(%s)" with the argv list
+
 
 @dataclass
 class UI:
@@ -37,21 +39,23 @@ class UI:
 
     @contextlib.contextmanager
     def external_commands(self) -> Iterator[None]:
-        """With -v, show the commands GitPython runs (it reports each to its `git.cmd`
-        logger, credentials redacted)."""
+        """With -v, show the commands run: GitPython reports each to its `git.cmd` logger
+        (credentials redacted), the engines (kustomize) to `EXEC_LOGGER`."""
         if not self.verbose:
             yield
             return
         handler = _CommandLog(self)
-        logger = logging.getLogger("git.cmd")
-        previous = logger.level
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+        loggers = [logging.getLogger(name) for name in ("git.cmd", EXEC_LOGGER)]
+        previous = [logger.level for logger in loggers]
+        for logger in loggers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
         try:
             yield
         finally:
-            logger.removeHandler(handler)
-            logger.setLevel(previous)
+            for logger, level in zip(loggers, previous, strict=True):
+                logger.removeHandler(handler)
+                logger.setLevel(level)
 
     def note(self, text: str) -> None:
         self.err.print(text, highlight=False)
