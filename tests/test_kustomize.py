@@ -176,3 +176,24 @@ def test_verbose_shows_the_kustomize_command(repo: ConfigRepo, cli) -> None:
     result = cli("render", "dev", "-v")
     assert result.exit_code == 0, result.output
     assert f"exec {kubectl_path()} kustomize {repo.root}/environments/dev" in result.stderr
+
+
+def test_helm_inflation_settings_reach_kustomize(repo: ConfigRepo, cli, tmp_path: Path
+                                                 ) -> None:
+    """kustomize's own helmCharts run the helm binary the settings name; this one only says
+    how it was called, which shows the flags got through."""
+    helm = tmp_path / "helm-probe"
+    helm.write_text('#!/bin/sh\necho "helm-probe was run with: $*" >&2\nexit 3\n')
+    helm.chmod(0o755)
+    repo.write("environments/dev/kustomization.yaml", {"helmCharts": [
+        {"name": "podinfo", "repo": "https://stefanprodan.github.io/podinfo",
+         "version": "6.7.1", "releaseName": "web"}]})
+    repo.settings("dev", context="kind-dev")
+    off = cli("render", "dev")
+    assert off.exit_code == 1 and "helm-probe" not in off.stderr
+    repo.settings("dev", context="kind-dev",
+                  kustomize={"enableHelm": True, "helmCommand": str(helm)})
+    on = cli("render", "dev")
+    assert on.exit_code == 1
+    assert "kustomize could not build environments/dev" in on.stderr
+    assert "helm-probe was run with: version" in on.stderr

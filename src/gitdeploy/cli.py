@@ -127,7 +127,11 @@ def _show(ui: UI, output: Format, result: T, document: Callable[[T], dict[str, A
           text: Callable[[Console, T], None]) -> None:
     """Hand a result to its JSON or terminal renderer."""
     if output is Format.json:
-        ui.out.print_json(jsondoc.dumps(document(result)))
+        text_json = jsondoc.dumps(document(result))
+        if ui.out.is_terminal:
+            ui.out.print_json(text_json)  # highlighted for a person
+        else:
+            ui.out.file.write(text_json + "\n")  # as is for a program, and fast for big plans
     else:
         text(ui.out, result)
 
