@@ -61,7 +61,7 @@ def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
 
 def test_waits_until_every_kind_is_ready(dev: ConfigRepo, cli, api_server: TestApiServer
                                          ) -> None:
-    api_server.cluster.rollout_delay = 1.0
+    api_server.cluster.rollout_delay = 3.0  # long enough to be seen in progress under load
     dev.write("environments/dev/app.yaml", [
         objects.crd("example.com", "Widget", "widgets"), objects.configmap("settings", {}),
         objects.deployment("web", replicas=3), statefulset("db"), daemonset("agent"),
