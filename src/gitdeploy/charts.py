@@ -33,10 +33,9 @@ TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 @dataclass(frozen=True)
 class RenderedChart:
-    """A chart's templates as YAML text, by origin, and what was left out and why."""
+    """A chart's CRDs and templates as YAML text, each with the path it is named by."""
 
     files: list[tuple[str, bytes]]  # (origin path, rendered YAML), in template path order
-    label: str  # how the chart is named in messages: "chart web (release web)"
 
 
 def chart_folder(env_path: PurePosixPath, spec: ChartSpec) -> PurePosixPath:
@@ -65,7 +64,7 @@ def render_chart(spec: ChartSpec, env_path: PurePosixPath, namespace: str, tree:
             continue  # as in Helm: the notes are a message, `_*` files are partials
         relative = name.split("/", 1)[1] if "/" in name else name
         files.append((f"{where}/{relative}", templates[name].encode()))
-    return RenderedChart(files=files, label=f"helm release {spec.release}")
+    return RenderedChart(files=files)
 
 
 def hook_of(body: dict[str, Any]) -> list[str]:

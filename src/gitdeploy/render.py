@@ -47,14 +47,13 @@ def render_environment(tree: SourceTree, env: Environment,
     problems: list[str] = []
     candidates = _candidate_files(tree, env)
     roots = kustomize.kustomization_roots(candidates)
-    chart_files = {path for spec in env.settings.charts
-                   for path in charts.chart_inputs(spec, env.path, tree)}
+    engines = _Engines(tree, env, problems, collecting=collect is not None)
+    chart_files = {path for inputs in engines.chart_inputs for path in inputs}
     files = [path for path in candidates if path.suffix.lower() in YAML_SUFFIXES
              and path not in chart_files and not any(root in path.parents for root in roots)]
     plain: list[Manifest] = []
     for path in files:
         plain.extend(_load_file(tree, path, problems))
-    engines = _Engines(tree, env, problems, collecting=collect is not None)
     engines.run(roots)
     groups = [(plain, env.settings.namespace), *engines.groups]
     manifests = [manifest for group, _ in groups for manifest in group]
@@ -84,6 +83,9 @@ class _Engines:
         self.groups: list[tuple[list[Manifest], str]] = []  # objects, their default namespace
         self.inputs: list[PurePosixPath] = []
         self.notes: list[str] = []
+        # each chart's files of the repository (values files, a local chart's folder)
+        self.chart_inputs = [charts.chart_inputs(spec, env.path, tree)
+                             for spec in env.settings.charts]
 
     def run(self, roots: list[PurePosixPath]) -> None:
         charts = self.env.settings.charts
@@ -93,8 +95,8 @@ class _Engines:
         with self.tree.on_disk() if needs_disk else nullcontext(None) as disk_root:
             for root in roots:
                 self._guarded(functools.partial(self._kustomization, root, disk_root))
-            for spec in charts:
-                self._guarded(functools.partial(self._chart, spec, disk_root))
+            for spec, inputs in zip(charts, self.chart_inputs, strict=True):
+                self._guarded(functools.partial(self._chart, spec, inputs, disk_root))
 
     def _guarded(self, step: Callable[[], None]) -> None:
         try:
@@ -112,7 +114,8 @@ class _Engines:
                             self.env.settings.namespace))
         self.inputs.extend(sorted(kustomize.kustomize_inputs(self.tree, root)))
 
-    def _chart(self, spec: ChartSpec, disk_root: Path | None) -> None:
+    def _chart(self, spec: ChartSpec, inputs: list[PurePosixPath], disk_root: Path | None
+               ) -> None:
         namespace = spec.namespace or self.env.settings.namespace
         rendered = charts.render_chart(spec, self.env.path, namespace, self.tree, disk_root)
         kept: list[Manifest] = []
@@ -126,7 +129,7 @@ class _Engines:
                 else:
                     kept.append(manifest)
         self.groups.append((kept, namespace))
-        self.inputs.extend(charts.chart_inputs(spec, self.env.path, self.tree))
+        self.inputs.extend(inputs)
 
 
 def _excluded(relative: PurePosixPath, patterns: tuple[str, ...]) -> bool:
