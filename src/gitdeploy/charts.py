@@ -14,7 +14,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -31,20 +30,15 @@ HOOK_ANNOTATION = "helm.sh/hook"
 TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 
-@dataclass(frozen=True)
-class RenderedChart:
-    """A chart's CRDs and templates as YAML text, each with the path it is named by."""
-
-    files: list[tuple[str, bytes]]  # (origin path, rendered YAML), in template path order
-
-
 def chart_folder(env_path: PurePosixPath, spec: ChartSpec) -> PurePosixPath:
     """A local chart's folder, relative to the repository root."""
     return normalise(env_path / spec.chart)
 
 
 def render_chart(spec: ChartSpec, env_path: PurePosixPath, namespace: str, tree: SourceTree,
-                 disk_root: Path | None) -> RenderedChart:
+                 disk_root: Path | None) -> list[tuple[str, bytes]]:
+    """The chart's CRDs and templates as YAML text, each with the path it is named by, in
+    file order."""
     helm = _engine()
     values = _values(spec, env_path, tree)
     where = _describe(spec, env_path)
@@ -64,10 +58,10 @@ def render_chart(spec: ChartSpec, env_path: PurePosixPath, namespace: str, tree:
             continue  # as in Helm: the notes are a message, `_*` files are partials
         relative = name.split("/", 1)[1] if "/" in name else name
         files.append((f"{where}/{relative}", templates[name].encode()))
-    return RenderedChart(files=files)
+    return files
 
 
-def hook_of(body: dict[str, Any]) -> list[str]:
+def _hooks(body: dict[str, Any]) -> list[str]:
     annotations = (body.get("metadata") or {}).get("annotations") or {}
     value = annotations.get(HOOK_ANNOTATION)
     return [hook.strip() for hook in value.split(",")] if isinstance(value, str) else []
@@ -75,7 +69,7 @@ def hook_of(body: dict[str, Any]) -> list[str]:
 
 def leave_out(body: dict[str, Any], spec: ChartSpec) -> str | None:
     """Why a rendered object of the chart is not applied, or None when it is."""
-    hooks = hook_of(body)
+    hooks = _hooks(body)
     if not hooks:
         return None
     if TEST_HOOKS.intersection(hooks):

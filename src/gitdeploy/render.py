@@ -117,9 +117,9 @@ class _Engines:
     def _chart(self, spec: ChartSpec, inputs: list[PurePosixPath], disk_root: Path | None
                ) -> None:
         namespace = spec.namespace or self.env.settings.namespace
-        rendered = charts.render_chart(spec, self.env.path, namespace, self.tree, disk_root)
         kept: list[Manifest] = []
-        for path, text in rendered.files:
+        for path, text in charts.render_chart(spec, self.env.path, namespace, self.tree,
+                                              disk_root):
             origin = Origin(path, detail=f"helm release {spec.release}")
             for manifest in _load_text(text, origin, self.problems):
                 reason = charts.leave_out(manifest.body, spec)
