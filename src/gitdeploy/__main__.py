@@ -1,3 +1,3 @@
-from gitdeploy.cli import main
+from gitdeploy.cli.app import main
 
 main()

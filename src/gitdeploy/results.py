@@ -7,12 +7,12 @@ import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from gitdeploy.gitrepo import SourceInfo
-from gitdeploy.identity import Identity
-from gitdeploy.inventory import Inventory
-from gitdeploy.manifests import Manifest
-from gitdeploy.readiness import Readiness, State
-from gitdeploy.target import Target
+from gitdeploy.apply.readiness import Readiness, State
+from gitdeploy.config.gitrepo import SourceInfo
+from gitdeploy.kube.target import Target
+from gitdeploy.objects.manifests import Manifest
+from gitdeploy.state.identity import Identity
+from gitdeploy.state.inventory import Inventory
 
 
 class Action(StrEnum):

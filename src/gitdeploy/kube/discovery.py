@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from gitdeploy.kube.client import KubeClient
-from gitdeploy.manifests import group_of
+from gitdeploy.objects.manifests import group_of
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,16 @@ import json
 from typing import Any
 
 from gitdeploy import __version__
-from gitdeploy.environments import Environment
-from gitdeploy.gitrepo import SourceInfo
-from gitdeploy.lock import LeaseState
-from gitdeploy.orphans import OrphanReport
-from gitdeploy.render import RenderedSet
+from gitdeploy.commands.live import EnvironmentStatus, History
+from gitdeploy.config.environments import Environment
+from gitdeploy.config.gitrepo import SourceInfo
+from gitdeploy.kube.target import Target
+from gitdeploy.objects.secrets import mask
+from gitdeploy.render.environment import RenderedSet
 from gitdeploy.results import Action, ApplyReport, Change, DeployRecord, Plan, WaitReport
-from gitdeploy.secrets import mask
-from gitdeploy.status import EnvironmentStatus, History
-from gitdeploy.target import Target
-from gitdeploy.validate import ValidationReport
+from gitdeploy.state.lock import LeaseState
+from gitdeploy.state.orphans import OrphanReport
+from gitdeploy.validate.schemas import ValidationReport
 
 API_VERSION = "gitdeploy.io/v1"
 

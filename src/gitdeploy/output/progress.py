@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from gitdeploy.readiness import State
+from gitdeploy.apply.readiness import State
 from gitdeploy.results import WaitItem
 
 STATE_STYLE = {State.READY: "green", State.PROGRESSING: "yellow", State.FAILED: "red"}

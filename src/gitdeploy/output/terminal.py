@@ -7,14 +7,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from gitdeploy.diffing import masked_yaml
-from gitdeploy.environments import Environment
-from gitdeploy.orphans import OrphanReport
+from gitdeploy.commands.live import EnvironmentStatus, History
+from gitdeploy.config.environments import Environment
+from gitdeploy.objects.yamldiff import masked_yaml
 from gitdeploy.output.progress import STATE_STYLE
-from gitdeploy.render import RenderedSet
+from gitdeploy.render.environment import RenderedSet
 from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan, WaitReport
-from gitdeploy.status import EnvironmentStatus, History
-from gitdeploy.validate import ValidationReport
+from gitdeploy.state.orphans import OrphanReport
+from gitdeploy.validate.schemas import ValidationReport
 
 ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.ADOPT: "cyan",
                 Action.UNCHANGED: "dim", Action.DELETE: "red"}

@@ -1,0 +1,155 @@
+"""Apply a plan with server-side apply, in order: Namespaces, CRDs (then wait until they are
+Established), other cluster-scoped objects, then namespaced objects. Then, when pruning, delete
+what was removed from git in the reverse order. Objects within a phase are handled concurrently.
+On a failure, what is in flight finishes and nothing more starts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from gitdeploy.errors import KubeError
+from gitdeploy.kube.client import ApiStatusError, KubeClient
+from gitdeploy.results import ApplyReport, Change, ObjectResult, Outcome, Plan
+from gitdeploy.state.inventory import PART_OF_LABEL
+
+Progress = Callable[[ObjectResult], None]
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
+def _is_namespace(change: Change) -> bool:
+    return change.kind == "Namespace" and change.api_version == "v1"
+
+
+def _is_crd(change: Change) -> bool:
+    return change.kind == "CustomResourceDefinition" and change.api_version.startswith(
+        "apiextensions.k8s.io/")
+
+
+PHASES: list[tuple[str, Callable[[Change], bool]]] = [
+    ("namespaces", _is_namespace),
+    ("custom resource definitions", _is_crd),
+    ("cluster-scoped objects", lambda c: not c.namespace),
+    ("namespaced objects", lambda c: True),
+]
+
+
+def order(changes: list[Change]) -> list[list[Change]]:
+    """The plan's pending changes split into the phases above, in plan order within each."""
+    remaining = list(changes)
+    phases = []
+    for _, belongs in PHASES:
+        phase = [c for c in remaining if belongs(c)]
+        remaining = [c for c in remaining if not belongs(c)]
+        phases.append(phase)
+    return phases
+
+
+def delete_order(changes: list[Change]) -> list[list[Change]]:
+    """Deletions in the reverse of the apply phases: namespaced objects (workloads, custom
+    resources) first, then cluster-scoped ones, then CRDs, then Namespaces."""
+    return list(reversed(order(changes)))
+
+
+def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_timeout: float,
+               progress: Progress | None = None) -> ApplyReport:
+    results: dict[int, ObjectResult] = {}
+    failed = threading.Event()
+
+    def record(result: ObjectResult) -> None:
+        results[id(result.change)] = result
+        if result.outcome is Outcome.FAILED:
+            failed.set()
+        if progress is not None and result.outcome is not Outcome.NOT_ATTEMPTED:
+            progress(result)
+
+    def apply_one(change: Change) -> None:
+        if failed.is_set():
+            record(ObjectResult(change, Outcome.NOT_ATTEMPTED))
+            return
+        try:
+            _apply(client, change)
+        except KubeError as error:
+            record(ObjectResult(change, Outcome.FAILED, _error_text(error)))
+        else:
+            record(ObjectResult(change, Outcome.APPLIED))
+
+    def delete_one(change: Change) -> None:
+        if failed.is_set():
+            record(ObjectResult(change, Outcome.NOT_ATTEMPTED))
+            return
+        try:
+            problem = _delete(client, change, plan)
+        except KubeError as error:
+            problem = _error_text(error)
+        record(ObjectResult(change, Outcome.FAILED, problem) if problem
+               else ObjectResult(change, Outcome.DELETED))
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for phase in order(plan.to_apply):
+            list(pool.map(apply_one, phase))
+            if failed.is_set():
+                break
+            crds = [c for c in phase if _is_crd(c)]
+            for change in crds:
+                problem = _wait_established(client, change.name, establish_timeout)
+                if problem:
+                    record(ObjectResult(change, Outcome.FAILED, problem))
+            if failed.is_set():
+                break
+        if plan.prune and not failed.is_set():
+            for phase in delete_order(plan.to_delete):
+                list(pool.map(delete_one, phase))
+                if failed.is_set():
+                    break
+    ordered = [results.get(id(c)) or ObjectResult(c, Outcome.NOT_ATTEMPTED) for c in plan.work]
+    return ApplyReport(plan=plan, results=ordered)
+
+
+def _delete(client: KubeClient, change: Change, plan: Plan) -> str:
+    """Delete one pruned object, but only if it is still the object that was planned and still
+    carries this set's label; returns a problem, or "" when deleted (or already gone)."""
+    live = client.get(change.path)
+    if live is None:
+        return ""
+    metadata = live.get("metadata") or {}
+    set_id = plan.inventory.id if plan.inventory else None
+    if set_id is None or (metadata.get("labels") or {}).get(PART_OF_LABEL) != set_id:
+        return "not deleted: it no longer carries this environment's ApplySet label"
+    if change.uid and metadata.get("uid") != change.uid:
+        return "not deleted: it was replaced by another object of the same name since the plan"
+    client.delete(change.path, uid=str(metadata.get("uid") or ""),
+                  resource_version=str(metadata.get("resourceVersion") or ""))
+    return ""
+
+
+def _apply(client: KubeClient, change: Change) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.apply(change.path, change.manifest.body, dry_run=False)
+            return
+        except ApiStatusError as error:
+            # A custom resource's endpoint can lag a moment behind its CRD's Established.
+            retry = not change.verified and error.status == 404 and time.monotonic() < deadline
+            if not retry:
+                raise
+            time.sleep(0.25)
+
+
+def _wait_established(client: KubeClient, name: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        crd = client.get(f"{CRD_PATH}/{name}") or {}
+        conditions = (crd.get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+            return ""
+        if time.monotonic() >= deadline:
+            return f"not Established after {timeout:.0f}s"
+        time.sleep(0.2)
+
+
+def _error_text(error: KubeError) -> str:
+    return "; ".join([error.message, *error.details])

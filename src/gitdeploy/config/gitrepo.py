@@ -1,0 +1,209 @@
+"""The one wrapper around git (through GitPython): which commit the files come from, whether
+they are dirty, history distances, and a read-only view of the files at any ref that never
+touches the work tree or the index."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import git
+
+from gitdeploy.config.sources import normalise
+from gitdeploy.errors import SettingsError
+
+SYMLINK_MODE = 0o120000
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where the deployed files come from."""
+
+    commit: str | None  # full SHA (HEAD for the work tree), None outside a git repository
+    dirty: bool  # the work tree's files differ from the commit
+    branch: str | None = None
+    ref: str | None = None  # the --ref given, None for the work tree
+    subject: str = ""
+    author: str = ""
+    dirty_files: tuple[str, ...] = ()
+
+    @property
+    def short(self) -> str:
+        return self.commit[:7] if self.commit else "no commit"
+
+    @property
+    def ref_name(self) -> str:
+        """The name a person would use: the --ref given, else the branch, else HEAD."""
+        return self.ref or self.branch or ("HEAD" if self.commit else "")
+
+    def describe(self) -> str:
+        where = f" ({self.ref})" if self.ref else ""
+        return self.short + where + (" (dirty)" if self.dirty else "")
+
+
+@dataclass
+class GitRepo:
+    """An open repository; `prefix` is the config root's path inside the work tree."""
+
+    repo: git.Repo
+    prefix: PurePosixPath
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, config_root: Path) -> Iterator[GitRepo | None]:
+        try:
+            repo = git.Repo(config_root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            yield None
+            return
+        with repo:
+            top = Path(repo.working_tree_dir or config_root).resolve()
+            prefix = PurePosixPath(config_root.resolve().relative_to(top).as_posix())
+            yield cls(repo, prefix)
+
+    def _path(self, relative: PurePosixPath) -> str:
+        return str(self.prefix / relative) if str(self.prefix) != "." else str(relative)
+
+    def resolve(self, ref: str) -> git.Commit:
+        try:
+            return self.repo.commit(ref)
+        except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
+            raise SettingsError(
+                f"'{ref}' is not a commit, tag or branch of the repository at "
+                f"{self.repo.working_tree_dir}",
+                ["fetch it first (git fetch), or check the spelling"],
+            ) from None
+
+    def head(self) -> git.Commit | None:
+        try:
+            return self.repo.head.commit
+        except ValueError:  # no commit yet
+            return None
+
+    def has_commit(self, sha: str) -> bool:
+        try:
+            self.repo.commit(sha)
+        except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
+            return False
+        return True
+
+    def tree(self, commit: git.Commit, label: str) -> GitTree:
+        return GitTree(commit, self.prefix, label)
+
+    def changed_files(self, folder: PurePosixPath) -> dict[str, str]:
+        """Uncommitted changes under `folder`, ignored files included: path (relative to the
+        config root) -> git's two-letter status."""
+        output = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all",
+                                      "--ignored=matching", "--", self._path(folder))
+        changes: dict[str, str] = {}
+        entries = iter(output.split("\0"))
+        for entry in entries:
+            if len(entry) < 4:
+                continue
+            code, path = entry[:2], entry[3:]
+            if "R" in code or "C" in code:
+                next(entries, None)  # the rename's source path follows
+            relative = PurePosixPath(path)
+            if str(self.prefix) != ".":
+                relative = relative.relative_to(self.prefix)
+            changes[str(relative)] = code
+        return changes
+
+    def source_info(self, commit: git.Commit | None, *, ref: str | None, dirty_files: list[str]
+                    ) -> SourceInfo:
+        branch = None
+        if ref is None and not self.repo.head.is_detached:
+            branch = self.repo.active_branch.name
+        if commit is None:
+            return SourceInfo(commit=None, dirty=True, branch=branch,
+                              dirty_files=tuple(dirty_files))
+        return SourceInfo(
+            commit=commit.hexsha, dirty=bool(dirty_files), branch=branch, ref=ref,
+            subject=commit.summary if isinstance(commit.summary, str) else "",
+            author=f"{commit.author.name} <{commit.author.email}>",
+            dirty_files=tuple(dirty_files),
+        )
+
+    def distance(self, live: str, head: git.Commit) -> tuple[int, int] | None:
+        """(commits `head` has that `live` lacks, commits `live` has that `head` lacks), or
+        None when `live` is not in the local history."""
+        if not self.has_commit(live):
+            return None
+        counts = self.repo.git.rev_list("--left-right", "--count", f"{head.hexsha}...{live}")
+        behind, ahead = (int(n) for n in counts.split())
+        return behind, ahead
+
+
+@dataclass(frozen=True)
+class GitTree:
+    """The files of the config root at one commit, read from git objects."""
+
+    commit: git.Commit
+    prefix: PurePosixPath
+    label: str
+
+    def describe(self) -> str:
+        return f"commit {self.commit.hexsha[:7]} ({self.label})"
+
+    def _node(self, path: PurePosixPath) -> object | None:
+        full = str(self.prefix / path)
+        if full in ("", "."):
+            return self.commit.tree
+        try:
+            return self.commit.tree / full
+        except KeyError:
+            return None
+
+    def is_dir(self, path: PurePosixPath) -> bool:
+        return isinstance(self._node(path), git.Tree)
+
+    def list_dirs(self, path: PurePosixPath) -> list[PurePosixPath]:
+        node = self._node(path)
+        if not isinstance(node, git.Tree):
+            return []
+        return sorted(path / tree.name for tree in node.trees)
+
+    def walk_files(self, path: PurePosixPath) -> list[PurePosixPath]:
+        node = self._node(path)
+        if not isinstance(node, git.Tree):
+            return []
+        found = []
+        for item in node.traverse():
+            if not isinstance(item, git.Blob):
+                continue
+            relative = PurePosixPath(item.path).relative_to(node.path)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            found.append(path / relative)
+        return sorted(found)
+
+    @contextlib.contextmanager
+    def on_disk(self) -> Iterator[Path]:
+        """The config root's files at this commit, written to a temporary folder (removed
+        afterwards) with `git archive`; the work tree and the index are not touched."""
+        with tempfile.TemporaryDirectory(prefix="gitdeploy-") as folder:
+            archive = io.BytesIO()
+            paths = [] if str(self.prefix) == "." else [str(self.prefix)]
+            self.commit.repo.archive(archive, self.commit.hexsha, path=paths)
+            archive.seek(0)
+            with tarfile.open(fileobj=archive) as tar:
+                tar.extractall(folder, filter="data")
+            root = Path(folder) / self.prefix
+            root.mkdir(parents=True, exist_ok=True)
+            yield root
+
+    def read(self, path: PurePosixPath) -> bytes:
+        for _ in range(8):  # follow symbolic links inside the tree
+            node = self._node(path)
+            if not isinstance(node, git.Blob):
+                raise FileNotFoundError(f"{path} is not a file at {self.describe()}")
+            data: bytes = node.data_stream.read()
+            if node.mode != SYMLINK_MODE:
+                return data
+            path = PurePosixPath(*normalise(path.parent / data.decode()).parts)
+        raise FileNotFoundError(f"{path}: too many levels of symbolic links")

@@ -1,0 +1,79 @@
+"""The wrong-cluster guard: connect to an environment's cluster only after checking that the kube
+context, the API server URL and the cluster fingerprint all match its settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitdeploy.config.environments import Environment
+from gitdeploy.errors import TargetError
+from gitdeploy.kube.client import ApiStatusError, KubeClient, RequestLog
+from gitdeploy.kube.kubeconfig import kubeconfig_path, load_context
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The verified cluster an environment runs against."""
+
+    context: str
+    server: str
+    cluster_uid: str  # UID of kube-system, or "unknown" when it may not be read
+
+
+@dataclass(frozen=True)
+class Connection:
+    target: Target
+    client: KubeClient
+
+
+def _same_server(expected: str, actual: str) -> bool:
+    return expected.rstrip("/").lower() == actual.rstrip("/").lower()
+
+
+def connect(env: Environment, *, kubeconfig: str | None, context_override: str | None,
+            timeout: float, concurrency: int, log: RequestLog | None) -> Connection:
+    settings = env.settings
+    guard = settings.cluster
+    context = context_override or settings.context
+    if context != settings.context and not (guard.server or guard.uid):
+        raise TargetError(
+            f"refusing --context {context}: environment '{env.name}' expects context "
+            f"'{settings.context}' and sets no cluster guard",
+            [f"set cluster.server and/or cluster.uid in {env.settings_path} so that gitdeploy "
+             "can check that another context reaches the same cluster"],
+        )
+    info, api_client = load_context(kubeconfig_path(kubeconfig), context, timeout=timeout,
+                                    pool_size=concurrency)
+    if guard.server and not _same_server(guard.server, info.server):
+        raise TargetError(
+            f"refusing: context '{context}' points at the wrong API server for environment "
+            f"'{env.name}'",
+            [f"expected server: {guard.server} (cluster.server in {env.settings_path})",
+             f"actual server:   {info.server} (context '{context}')"],
+        )
+    client = KubeClient(api_client, info.server, timeout=timeout, log=log)
+    uid = _cluster_uid(client, required=guard.uid is not None)
+    if guard.uid and uid != guard.uid:
+        raise TargetError(
+            f"refusing: context '{context}' reaches a different cluster than environment "
+            f"'{env.name}' expects",
+            [f"expected cluster uid: {guard.uid} (cluster.uid in {env.settings_path})",
+             f"actual cluster uid:   {uid} (kube-system namespace at {info.server})"],
+        )
+    return Connection(Target(context=context, server=info.server, cluster_uid=uid), client)
+
+
+def _cluster_uid(client: KubeClient, *, required: bool) -> str:
+    try:
+        namespace = client.get("/api/v1/namespaces/kube-system")
+    except ApiStatusError as error:
+        if error.status == 403 and not required:
+            return UNKNOWN
+        raise
+    if namespace is None:
+        if required:
+            raise TargetError("the cluster has no kube-system namespace to check cluster.uid")
+        return UNKNOWN
+    return str(namespace["metadata"]["uid"])

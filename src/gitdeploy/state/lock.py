@@ -1,0 +1,249 @@
+"""One deploy per environment at a time: a `coordination.k8s.io/v1` Lease in the environment's
+state namespace (docs/cluster-state.md).
+
+The lease is taken before the first write and given back at the end, also on Ctrl-C. While it
+is held, a thread renews it every third of its duration. A lease whose holder stopped renewing
+it for longer than its duration has expired and may be taken over. Holders compare their own
+clock with the renew time written by another machine, so clocks should be roughly in sync.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from gitdeploy.errors import GitdeployError, KubeError
+from gitdeploy.kube.client import ApiStatusError, KubeClient
+from gitdeploy.objects.names import ENVIRONMENT_LABEL, MANAGED_BY, dns_label, lease_name
+
+Note = Callable[[str], None]
+
+
+class LockedError(GitdeployError):
+    """Another deploy holds the environment's lock."""
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    holder: str  # "" when free
+    acquired: datetime.datetime | None
+    renewed: datetime.datetime | None
+    duration: int
+    transitions: int
+
+    def expired(self, at: datetime.datetime) -> bool:
+        if not self.holder:
+            return True
+        last = self.renewed or self.acquired
+        return last is None or at >= last + datetime.timedelta(seconds=self.duration)
+
+    def since(self) -> str:
+        return _show(self.acquired) if self.acquired else "an unknown time"
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _micro(at: datetime.datetime) -> str:
+    """The MicroTime format the API server expects: RFC 3339 with exactly six decimals."""
+    return at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(text: Any) -> datetime.datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _show(at: datetime.datetime) -> str:
+    return at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def lease_state(lease: dict[str, Any]) -> LeaseState:
+    spec = lease.get("spec") or {}
+    return LeaseState(holder=str(spec.get("holderIdentity") or ""),
+                      acquired=_parse(spec.get("acquireTime")),
+                      renewed=_parse(spec.get("renewTime")),
+                      duration=int(spec.get("leaseDurationSeconds") or 0),
+                      transitions=int(spec.get("leaseTransitions") or 0))
+
+
+def _for_update(lease: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The lease as read, with a new spec, ready to PUT (managed fields left to the server)."""
+    metadata = {k: v for k, v in lease["metadata"].items() if k != "managedFields"}
+    return {**lease, "metadata": metadata, "spec": spec}
+
+
+class EnvironmentLock:
+    def __init__(self, client: KubeClient, *, namespace: str, environment: str, holder: str,
+                 duration: int, note: Note) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.environment = environment
+        self.holder = holder
+        self.duration = duration
+        self.note = note
+        self.name = lease_name(environment)
+        self.collection = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+        self.path = f"{self.collection}/{self.name}"
+        self.lost = threading.Event()
+
+    def describe(self) -> str:
+        return f"Lease {self.namespace}/{self.name}"
+
+    # ---- reading -----------------------------------------------------------------------
+    def read(self) -> tuple[dict[str, Any] | None, LeaseState | None]:
+        try:
+            lease = self.client.get(self.path)
+        except ApiStatusError as error:
+            if error.status == 404:
+                return None, None
+            raise
+        return lease, (lease_state(lease) if lease else None)
+
+    # ---- acquiring ---------------------------------------------------------------------
+    def acquire(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting_said = False
+        while True:
+            lease, state = self.read()
+            now = _utcnow()
+            if lease is None:
+                if self._create(now):
+                    return
+                continue
+            assert state is not None
+            if state.holder == self.holder or state.expired(now):
+                if self._take(lease, state, now):
+                    if state.holder and state.holder != self.holder:
+                        self.note(f"took over the expired lock of {state.holder} (held since "
+                                  f"{state.since()}, last renewed "
+                                  f"{_show(state.renewed) if state.renewed else 'never'})")
+                    return
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockedError(
+                    f"{self.environment} is locked by {state.holder} since {state.since()}",
+                    [f"another deploy holds {self.describe()}",
+                     "wait for it to finish, or pass --lock-timeout 10m to wait for it",
+                     f"the lock expires {state.duration}s after its last renewal; if its "
+                     f"holder is gone for good: gitdeploy unlock {self.environment}"])
+            if not waiting_said:
+                self.note(f"waiting for the lock held by {state.holder} since {state.since()}")
+                waiting_said = True
+            time.sleep(min(1.0, remaining))
+
+    def _spec(self, now: datetime.datetime, transitions: int) -> dict[str, Any]:
+        return {"holderIdentity": self.holder, "leaseDurationSeconds": self.duration,
+                "acquireTime": _micro(now), "renewTime": _micro(now),
+                "leaseTransitions": transitions}
+
+    def _create(self, now: datetime.datetime) -> bool:
+        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": {"name": self.name, "namespace": self.namespace,
+                             "labels": {**MANAGED_BY,
+                                        ENVIRONMENT_LABEL: dns_label(self.environment)}},
+                "spec": self._spec(now, 0)}
+        try:
+            self.client.request("POST", self.collection, query={"fieldManager": "gitdeploy"},
+                                body=body)
+        except ApiStatusError as error:
+            if error.status == 409:  # someone else created it first: look again
+                return False
+            if error.status == 404:  # the state namespace does not exist yet
+                self._create_namespace()
+                return False
+            raise
+        return True
+
+    def _create_namespace(self) -> None:
+        self.note(f"creating namespace {self.namespace} for gitdeploy's records and lock")
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
+        self.client.apply(f"/api/v1/namespaces/{self.namespace}", body, dry_run=False)
+
+    def _take(self, lease: dict[str, Any], state: LeaseState, now: datetime.datetime) -> bool:
+        transitions = state.transitions + (1 if state.holder != self.holder else 0)
+        body = _for_update(lease, self._spec(now, transitions))
+        if state.holder == self.holder and state.acquired:
+            body["spec"]["acquireTime"] = _micro(state.acquired)
+        try:
+            self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"},
+                                body=body)
+        except ApiStatusError as error:
+            if error.status in (404, 409):  # changed or deleted meanwhile: look again
+                return False
+            raise
+        return True
+
+    # ---- holding -----------------------------------------------------------------------
+    def renew(self) -> None:
+        lease, state = self.read()
+        if lease is None or state is None or state.holder != self.holder:
+            self.lost.set()
+            return
+        body = _for_update(lease, {**lease["spec"], "renewTime": _micro(_utcnow())})
+        self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"}, body=body)
+
+    def release(self) -> bool:
+        """Give the lease back if we still hold it; True when it was released."""
+        return self._clear(only_if=self.holder)
+
+    def break_lock(self) -> LeaseState | None:
+        """Clear whoever holds the lease (gitdeploy unlock). Returns the state it had."""
+        _, state = self.read()
+        if state is None or not state.holder:
+            return state
+        self._clear(only_if=state.holder)
+        return state
+
+    def _clear(self, *, only_if: str) -> bool:
+        for _ in range(5):
+            lease, state = self.read()
+            if lease is None or state is None or state.holder != only_if:
+                return False
+            spec = {k: v for k, v in lease["spec"].items()
+                    if k not in ("holderIdentity", "acquireTime", "renewTime")}
+            try:
+                self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"},
+                                    body=_for_update(lease, spec))
+            except ApiStatusError as error:
+                if error.status == 409:
+                    continue
+                raise
+            return True
+        return False
+
+    @contextmanager
+    def held(self, timeout: float) -> Iterator[EnvironmentLock]:
+        self.acquire(timeout)
+        stop = threading.Event()
+
+        def keep_renewing() -> None:
+            while not stop.wait(self.duration / 3):
+                try:
+                    self.renew()
+                except KubeError as error:
+                    self.note(f"could not renew the lock: {error.message}")
+
+        renewer = threading.Thread(target=keep_renewing, name="lease-renewer", daemon=True)
+        renewer.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            renewer.join()
+            try:
+                self.release()
+            except KubeError as error:
+                self.note(f"could not release the lock ({error.message}); it expires "
+                          f"{self.duration}s after its last renewal")
