@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from gitdeploy.apply.readiness import State, assess
+from gitdeploy.apply.readiness import assess
+from gitdeploy.results import State
 from tests import objects
 from tests.conftest import ConfigRepo
 from tests.kubeapi.server import TestApiServer

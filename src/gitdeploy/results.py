@@ -4,15 +4,15 @@ them into text, JSON or markdown; nothing here prints."""
 from __future__ import annotations
 
 import datetime
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from gitdeploy.apply.readiness import Readiness, State
-from gitdeploy.config.gitrepo import SourceInfo
-from gitdeploy.kube.target import Target
+from gitdeploy.objects.applyset import Inventory
 from gitdeploy.objects.manifests import Manifest
-from gitdeploy.state.identity import Identity
-from gitdeploy.state.inventory import Inventory
+
+# The version of every JSON document (output/jsondoc.py) and of plan files; docs/json-output.md.
+API_VERSION = "gitdeploy.io/v1"
 
 
 class Action(StrEnum):
@@ -196,3 +196,196 @@ class DeployRecord:
     @property
     def when(self) -> datetime.datetime:
         return datetime.datetime.fromisoformat(self.deployed_at)
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    environment: str
+    target: Target
+    live: DeployRecord | None  # the newest deploy record
+    compared_to: SourceInfo  # the local branch head, or --ref
+    distance: tuple[int, int] | None  # (behind, ahead) of the live commit; None: unknown
+    in_history: bool  # the live commit is in the local repository
+    drift: Plan | None  # the dry-run diff against the live commit; None when not checked
+    drift_note: str  # why drift was not checked, or a caveat
+    lock: LeaseState | None  # None when nobody holds the lock
+
+    @property
+    def drifted(self) -> bool | None:
+        return None if self.drift is None else bool(self.drift.pending)
+
+
+@dataclass(frozen=True)
+class History:
+    environment: str
+    target: Target
+    records: list[DeployRecord]  # newest first
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str  # file:line, or the settings file
+    object: str  # "Kind namespace/name", "" for file-level problems
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.object + ': ' if self.object else ''}{self.message}"
+
+
+@dataclass
+class EnvironmentCheck:
+    name: str
+    kubernetes_version: str
+    objects: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ValidationReport:
+    environments: list[EnvironmentCheck]
+
+    @property
+    def problems(self) -> int:
+        return sum(len(env.problems) for env in self.environments)
+
+
+@dataclass(frozen=True)
+class Orphan:
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    created: str
+    managers: tuple[str, ...]  # field managers that wrote it (who made it)
+
+    def title(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass
+class OrphanReport:
+    environment: str
+    target: Target
+    namespaces: list[str]
+    orphans: list[Orphan] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # kinds that could not be listed
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    holder: str  # "" when free
+    acquired: datetime.datetime | None
+    renewed: datetime.datetime | None
+    duration: int
+    transitions: int
+
+    def expired(self, at: datetime.datetime) -> bool:
+        if not self.holder:
+            return True
+        last = self.renewed or self.acquired
+        return last is None or at >= last + datetime.timedelta(seconds=self.duration)
+
+    def since(self) -> str:
+        return show_time(self.acquired) if self.acquired else "an unknown time"
+
+
+def show_time(at: datetime.datetime) -> str:
+    return at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class State(StrEnum):
+    READY = "ready"
+    PROGRESSING = "in progress"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    state: State
+    message: str
+    conditions: tuple[str, ...] = ()  # "Available=False (MinimumReplicasUnavailable): ..."
+
+
+@dataclass(frozen=True)
+class Identity:
+    local_user: str
+    host: str
+    ci: str = ""  # e.g. "GitHub Actions acme/config run 42 by alice"
+    ci_url: str = ""
+    kube_user: str = ""  # empty when the server would not say
+
+    def describe(self) -> str:
+        text = f"{self.local_user}@{self.host}"
+        if self.kube_user:
+            text += f" (kube user {self.kube_user})"
+        if self.ci:
+            text += f", {self.ci}"
+        return text
+
+    def holder(self) -> str:
+        """The lock holder's name: who, where, and which process."""
+        text = f"{self.local_user}@{self.host} pid {os.getpid()}"
+        return f"{text}, {self.ci}" if self.ci else text
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where the deployed files come from."""
+
+    commit: str | None  # full SHA (HEAD for the work tree), None outside a git repository
+    dirty: bool  # the work tree's files differ from the commit
+    branch: str | None = None
+    ref: str | None = None  # the --ref given, None for the work tree
+    subject: str = ""
+    author: str = ""
+    dirty_files: tuple[str, ...] = ()
+
+    @property
+    def short(self) -> str:
+        return self.commit[:7] if self.commit else "no commit"
+
+    @property
+    def ref_name(self) -> str:
+        """The name a person would use: the --ref given, else the branch, else HEAD."""
+        return self.ref or self.branch or ("HEAD" if self.commit else "")
+
+    def describe(self) -> str:
+        where = f" ({self.ref})" if self.ref else ""
+        return self.short + where + (" (dirty)" if self.dirty else "")
+
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The verified cluster an environment runs against."""
+
+    context: str
+    server: str
+    cluster_uid: str  # UID of kube-system, or "unknown" when it may not be read
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    """An environment as `envs` lists it: its settings that say where and how it deploys."""
+
+    name: str
+    path: str
+    context: str
+    namespace: str
+    server: str | None
+    uid: str | None
+    protected: bool
+    prune: bool
+    suspend: bool
+    suspend_reason: str
+    state_namespace: str
+
+
+@dataclass(frozen=True)
+class RenderedObjects:
+    """What `render` shows: the objects an environment would apply, in order."""
+
+    environment: str
+    manifests: list[Manifest]

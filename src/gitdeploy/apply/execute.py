@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
+from gitdeploy.objects.applyset import PART_OF_LABEL
 from gitdeploy.results import ApplyReport, Change, ObjectResult, Outcome, Plan
-from gitdeploy.state.inventory import PART_OF_LABEL
 
 Progress = Callable[[ObjectResult], None]
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"

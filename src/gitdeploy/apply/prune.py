@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from gitdeploy.config.settings import Settings
 from gitdeploy.kube.client import KubeClient
+from gitdeploy.objects.applyset import GroupKind, Inventory
 from gitdeploy.objects.manifests import group_of
 from gitdeploy.results import Action, Change, Plan
-from gitdeploy.state.inventory import GroupKind, Inventory
 
 
 def refusals(plan: Plan, settings: Settings, *, rendered: int, allow_mass_delete: bool

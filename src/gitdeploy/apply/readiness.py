@@ -12,24 +12,11 @@ soon as they are applied, without a request.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from gitdeploy.results import Readiness, State
+
 Body = dict[str, Any]
-
-
-class State(StrEnum):
-    READY = "ready"
-    PROGRESSING = "in progress"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Readiness:
-    state: State
-    message: str
-    conditions: tuple[str, ...] = ()  # "Available=False (MinimumReplicasUnavailable): ..."
 
 
 # Kinds whose objects never report a status: ready when applied.

@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from gitdeploy.apply.readiness import Body, Readiness, State, assess, has_status
+from gitdeploy.apply.readiness import Body, assess, has_status
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import KubeClient
 from gitdeploy.kube.concurrency import map_bounded
-from gitdeploy.results import Action, Change, WaitItem, WaitReport
+from gitdeploy.results import Action, Change, Readiness, State, WaitItem, WaitReport
 
 FIRST_INTERVAL = 0.5  # seconds between the first rounds, growing to
 MAX_INTERVAL = 2.0

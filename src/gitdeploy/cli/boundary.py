@@ -1,15 +1,22 @@
 """The one error boundary: a project error prints its message and exits with its code; an
-unexpected exception exits 3 and says where the traceback was written; Ctrl-C exits 130."""
+unexpected exception exits 3 and says where the traceback was written; Ctrl-C exits 130.
+Under `-o json`, every error also writes an `Error` document to stdout (unless the command
+already wrote its result there), so that programs never have to parse the text."""
 
 from __future__ import annotations
 
 import datetime
+import logging
 import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+import typer
+
+from gitdeploy.cli.show import json_document
 from gitdeploy.errors import ExitCode, GitdeployError
+from gitdeploy.output import jsondoc
 from gitdeploy.output.console import UI
 
 
@@ -17,15 +24,31 @@ def run(ui: UI, command: Callable[[], int]) -> int:
     try:
         return command()
     except GitdeployError as error:
-        ui.error(error.message, error.details)
-        return int(error.exit_code)
+        return _fail(ui, type(error).__name__, error.message, error.details, error.exit_code)
     except KeyboardInterrupt:
-        ui.error("interrupted", [])
-        return int(ExitCode.INTERRUPTED)
+        return _fail(ui, "Interrupted", "interrupted", [], ExitCode.INTERRUPTED)
     except Exception as error:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         log = Path(tempfile.gettempdir()) / f"gitdeploy-crash-{stamp}.log"
         log.write_text(traceback.format_exc())
-        ui.error(f"internal error: {type(error).__name__}: {error}",
-                 [f"the traceback is in {log}; please report it"])
-        return int(ExitCode.INTERNAL)
+        return _fail(ui, "InternalError", f"internal error: {type(error).__name__}: {error}",
+                     [f"the traceback is in {log}; please report it"], ExitCode.INTERNAL)
+
+
+def _fail(ui: UI, kind: str, message: str, details: list[str], code: int) -> int:
+    ui.error(message, details)
+    if ui.json_errors and not ui.result_written:
+        json_document(ui, jsondoc.error(kind, message, details, int(code)))
+    return int(code)
+
+
+def invoke(verbose: bool, command: Callable[[UI], int], *, json_errors: bool = False) -> None:
+    """Run a command inside the boundary with the one console, then exit with its code."""
+    # urllib3 logs its connection retries as warnings; the request log (-v) and our errors
+    # say what happened instead.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    ui = UI.create(verbose=verbose)
+    ui.json_errors = json_errors
+    with ui.external_commands():
+        code = run(ui, lambda: command(ui))
+    raise typer.Exit(code)

@@ -1,5 +1,5 @@
-"""The confirmation step before apply: y/N, the typed environment name for protected
-environments, and a refusal when nobody can answer."""
+"""The questions the command line asks for the core (through `Events`): y/N before apply, the
+typed environment name for protected environments, and a refusal when nobody can answer."""
 
 from __future__ import annotations
 
@@ -18,10 +18,8 @@ def _summary(plan: Plan) -> str:
     return " and ".join(parts)
 
 
-def confirm_apply(plan: Plan, ui: UI, *, yes: bool) -> None:
-    """Return when the user agreed (or passed --yes); raise RefusedError otherwise."""
-    if yes:
-        return
+def confirm_apply(plan: Plan, ui: UI) -> None:
+    """Return when the user agreed; raise RefusedError otherwise."""
     what = _summary(plan)
     if not ui.interactive:
         raise RefusedError(f"not confirmed ({what} in {plan.environment}): no terminal to "
@@ -41,9 +39,7 @@ def confirm_apply(plan: Plan, ui: UI, *, yes: bool) -> None:
         raise RefusedError("not applied: cancelled")
 
 
-def confirm_unlock(ui: UI, environment: str, holder: str, since: str, *, yes: bool) -> None:
-    if yes:
-        return
+def confirm_unlock(ui: UI, environment: str, holder: str, since: str) -> None:
     if not ui.interactive:
         raise RefusedError(f"not unlocking {environment}: no terminal to confirm on",
                            ["check that the holder is gone, then run again with --yes"])

@@ -1,10 +1,11 @@
-"""The deploy pipeline, top to bottom:
+"""The deploy pipeline, top to bottom (`apply` and `rollback`):
 
     load settings -> freeze check -> render -> dirty check -> verify target -> plan (server-side
     dry run) -> confirm -> lock -> apply -> record -> unlock -> wait for readiness
 
-Each step is a plain function of its own module; this module only puts them in order. Results
-are returned for the output layer to render.
+Each step is a plain function of its own package (config, render, kube, plan, apply, state);
+this module only puts them in order. It returns an ApplyReport for the output layer to render,
+and reports progress and asks for confirmation through the session's `Events`.
 """
 
 from __future__ import annotations
@@ -16,36 +17,27 @@ from pathlib import Path
 from gitdeploy.apply import prune
 from gitdeploy.apply.execute import apply_plan
 from gitdeploy.apply.wait import items_to_wait_for, wait_ready
-from gitdeploy.cli.prompts import confirm_apply
-from gitdeploy.commands.session import ClusterOptions, Session, Source
-from gitdeploy.config.environments import Environment, list_environments, load_environment
+from gitdeploy.commands.session import ClusterOptions, Events, Session, Source
+from gitdeploy.config.environments import Environment, load_environment
 from gitdeploy.config.freeze import refuse_if_frozen
-from gitdeploy.config.gitrepo import SourceInfo
 from gitdeploy.config.sources import SourceTree
 from gitdeploy.errors import RefusedError, SettingsError
 from gitdeploy.kube.target import Connection
-from gitdeploy.output import terminal
-from gitdeploy.output.console import UI
-from gitdeploy.output.progress import WaitDisplay
 from gitdeploy.plan import planfile
 from gitdeploy.plan.dryrun import build_plan
-from gitdeploy.render.environment import RenderedSet, render_environment
+from gitdeploy.render.environment import RenderedSet
 from gitdeploy.results import (
     DEPLOY,
     ROLLBACK,
     ApplyReport,
     DeployRecord,
-    ObjectResult,
-    Outcome,
     Plan,
+    SourceInfo,
     WaitReport,
 )
 from gitdeploy.state.identity import kube_user, local_identity
 from gitdeploy.state.lock import EnvironmentLock
-from gitdeploy.state.orphans import OrphanReport, find_orphans
 from gitdeploy.state.records import RecordStore, from_report
-from gitdeploy.validate.schemas import ValidationReport
-from gitdeploy.validate.schemas import validate as validate_tree
 
 MAX_LISTED_FILES = 20
 
@@ -55,7 +47,6 @@ class DeployOptions:
     yes: bool = False
     allow_dirty: bool = False
     lock_timeout: float = 0.0
-    plan_to_stdout: bool = True
     prune: bool | None = None  # None: the environment's `prune` setting
     allow_mass_delete: bool = False
     plan_file: Path | None = None  # apply exactly this reviewed plan, or refuse
@@ -63,51 +54,12 @@ class DeployOptions:
     wait_timeout: float | None = None  # None: the environment's wait.timeout
 
 
-def environments(session: Session) -> list[Environment]:
-    return list_environments(session.work_tree)
-
-
-def render(session: Session, env_name: str, *, ref: str | None = None) -> RenderedSet:
-    source = session.source(ref)
-    return _render(session, source.tree, load_environment(source.tree, env_name))
-
-
-def plan(session: Session, env_name: str, options: ClusterOptions, *, ref: str | None = None,
-         prune: bool | None = None, with_orphans: bool = False
-         ) -> tuple[Plan, OrphanReport | None]:
-    source = session.source(ref)
-    env = load_environment(source.tree, env_name)
-    rendered = _render(session, source.tree, env)
-    info = session.source_info(source, rendered)
-    connection = session.connect(env, options)
-    the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
-                          prune=env.settings.prune if prune is None else prune)
-    orphan_report = find_orphans(rendered, connection.client, connection.target,
-                                 concurrency=options.concurrency) if with_orphans else None
-    return the_plan, orphan_report
-
-
-def validate(session: Session, env_names: list[str], *, ref: str | None = None
-             ) -> ValidationReport:
-    return validate_tree(session.source(ref).tree, env_names)
-
-
-def orphans(session: Session, env_name: str, options: ClusterOptions, *,
-            ref: str | None = None) -> OrphanReport:
-    source = session.source(ref)
-    env = load_environment(source.tree, env_name)
-    rendered = _render(session, source.tree, env)
-    connection = session.connect(env, options)
-    return find_orphans(rendered, connection.client, connection.target,
-                        concurrency=options.concurrency)
-
-
 def apply(session: Session, env_name: str, options: ClusterOptions, deploy: DeployOptions,
           *, ref: str | None = None) -> ApplyReport:
     source = session.source(ref)
     env = load_environment(source.tree, env_name)
     _refuse_if_frozen(session, source, env, "apply")
-    rendered = _render(session, source.tree, env)
+    rendered = session.render(source.tree, env)
     info = session.source_info(source, rendered)
     _refuse_if_dirty(info, env, deploy)
     connection = session.connect(env, options)
@@ -122,7 +74,7 @@ def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: D
     refuse_if_frozen("rollback", env.name, [(session.work_tree, env)])
     connection = session.connect(env, options)
     records = RecordStore(connection.client, env.settings.store_namespace, env.name).list()
-    commit, what = _rollback_target(records, to, env.name)
+    commit, what = rollback_target(records, to, env.name)
     source = session.source(commit)
     if not what and source.commit is not None:
         what = f"commit {source.commit.hexsha[:7]}"
@@ -132,21 +84,14 @@ def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: D
         raise SettingsError(f"cannot roll back to {commit[:7]}: {error.message}",
                             error.details) from None
     refuse_if_frozen("rollback", env.name, [(source.tree, old_env)])
-    rendered = _render(session, source.tree, old_env)
+    rendered = session.render(source.tree, old_env)
     info = dataclasses.replace(session.source_info(source, rendered),
                                ref=commit if what.startswith("commit") else commit[:7])
     # The old commit's objects, under today's guards, protection and lock.
     rendered = dataclasses.replace(rendered, environment=env)
-    session.ui.note(f"rolling {env.name} back to {what}")
+    session.events.note(f"rolling {env.name} back to {what}")
     return _deploy(session, env, rendered, info, connection, options, deploy, kind=ROLLBACK,
                    rollback_of=what)
-
-
-def _render(session: Session, tree: SourceTree, env: Environment) -> RenderedSet:
-    rendered = render_environment(tree, env)
-    for note in rendered.notes:
-        session.ui.note(f"note: {note}")
-    return rendered
 
 
 def _refuse_if_frozen(session: Session, source: Source, env: Environment, action: str) -> None:
@@ -173,7 +118,7 @@ def _refuse_if_dirty(info: SourceInfo, env: Environment, deploy: DeployOptions) 
                   "is recorded as dirty)"])
 
 
-def _rollback_target(records: list[DeployRecord], to: str | None, env_name: str
+def rollback_target(records: list[DeployRecord], to: str | None, env_name: str
                      ) -> tuple[str, str]:
     """(commit, description) to roll back to; the description is "" for a commit given.
     `to` is a record number from `history`, or a commit; by default the newest successful
@@ -207,8 +152,8 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
         saved.prune if saved is not None else env.settings.prune)
     the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
                           prune=prune_on)
-    ui = session.ui
-    terminal.plan(ui.out if deploy.plan_to_stdout else ui.err, the_plan)
+    events = session.events
+    events.planned(the_plan)
     if saved is not None:
         moved = planfile.differences(saved, the_plan)
         if moved:
@@ -219,17 +164,13 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
                               allow_mass_delete=deploy.allow_mass_delete)
     if problems:
         raise RefusedError(f"apply to {env.name} refused: pruning is not safe", problems)
-    if the_plan.work:
-        confirm_apply(the_plan, ui, yes=deploy.yes)
+    if the_plan.work and not deploy.yes:
+        events.confirm_apply(the_plan)
     identity = local_identity()
     lock = EnvironmentLock(connection.client, namespace=env.settings.store_namespace,
                            environment=env.name, holder=identity.holder(),
-                           duration=env.settings.lock_duration, note=ui.note)
+                           duration=env.settings.lock_duration, note=events.note)
     store = RecordStore(connection.client, env.settings.store_namespace, env.name)
-
-    def progress(result: ObjectResult) -> None:
-        style = "red" if result.outcome is Outcome.FAILED else "green"
-        ui.note(f"[{style}]{result.outcome.value}[/{style}] {result.change.title()}")
 
     inventory = the_plan.inventory
     assert inventory is not None
@@ -237,7 +178,8 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
         if the_plan.work or (rendered.manifests and not inventory.exists):
             prune.write_parent(connection.client, inventory, prune.parent_before(the_plan))
         report = apply_plan(the_plan, connection.client, concurrency=options.concurrency,
-                            establish_timeout=options.establish_timeout, progress=progress)
+                            establish_timeout=options.establish_timeout,
+                            progress=events.applied)
         if the_plan.work and report.succeeded:
             prune.write_parent(connection.client, inventory, prune.parent_after(the_plan))
         identity = dataclasses.replace(identity, kube_user=kube_user(connection.client))
@@ -247,23 +189,22 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
                                          manifests=rendered.manifests, rollback_of=rollback_of),
             keep=env.settings.keep_records)
     if lock.lost.is_set():
-        ui.note(f"[yellow]warning:[/yellow] the lock of {env.name} was taken over by another "
-                "deploy while this one ran (was it paused longer than lock.duration?)")
+        events.warning(f"the lock of {env.name} was taken over by another deploy while this "
+                       "one ran (was it paused longer than lock.duration?)")
     waits = deploy.wait if deploy.wait is not None else env.settings.wait.enabled
     if waits and report.succeeded:
-        report.readiness = _wait(ui, env, the_plan, connection, options,
+        report.readiness = _wait(events, env, the_plan, connection, options,
                                  deploy.wait_timeout or env.settings.wait.timeout)
     return report
 
 
-def _wait(ui: UI, env: Environment, the_plan: Plan, connection: Connection,
+def _wait(events: Events, env: Environment, the_plan: Plan, connection: Connection,
           options: ClusterOptions, timeout: float) -> WaitReport | None:
     """Readiness after the apply, shown live; the lock is already released (waiting only
     reads)."""
     items = items_to_wait_for(the_plan.changes)
     if not items:
         return None
-    display = WaitDisplay(ui.err, env.name, timeout)
-    with display.shown():
+    with events.waiting(env.name, timeout) as update:
         return wait_ready(connection.client, items, timeout=timeout,
-                          concurrency=options.concurrency, update=display.update)
+                          concurrency=options.concurrency, update=update)

@@ -1,45 +1,19 @@
 """What is live: `status` (the live commit against git, who deployed it, drift, the lock),
-`history` (the deploy records) and `unlock` (clear a stuck lock)."""
+`history` (the deploy records), `unlock` (clear a stuck lock) and `orphans` (live objects that
+nothing owns)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from gitdeploy.cli.prompts import confirm_unlock
 from gitdeploy.commands.session import ClusterOptions, Session
 from gitdeploy.config.environments import Environment, load_environment
-from gitdeploy.config.gitrepo import SourceInfo
 from gitdeploy.errors import GitdeployError
-from gitdeploy.kube.target import Connection, Target
+from gitdeploy.kube.target import Connection
 from gitdeploy.plan.dryrun import build_plan
 from gitdeploy.render.environment import render_environment
-from gitdeploy.results import DeployRecord, Plan
-from gitdeploy.state.lock import EnvironmentLock, LeaseState
+from gitdeploy.results import EnvironmentStatus, History, LeaseState, OrphanReport, SourceInfo
+from gitdeploy.state.lock import EnvironmentLock
+from gitdeploy.state.orphans import find_orphans
 from gitdeploy.state.records import RecordStore
-
-
-@dataclass(frozen=True)
-class EnvironmentStatus:
-    environment: str
-    target: Target
-    live: DeployRecord | None  # the newest deploy record
-    compared_to: SourceInfo  # the local branch head, or --ref
-    distance: tuple[int, int] | None  # (behind, ahead) of the live commit; None: unknown
-    in_history: bool  # the live commit is in the local repository
-    drift: Plan | None  # the dry-run diff against the live commit; None when not checked
-    drift_note: str  # why drift was not checked, or a caveat
-    lock: LeaseState | None  # None when nobody holds the lock
-
-    @property
-    def drifted(self) -> bool | None:
-        return None if self.drift is None else bool(self.drift.pending)
-
-
-@dataclass(frozen=True)
-class History:
-    environment: str
-    target: Target
-    records: list[DeployRecord]  # newest first
 
 
 def _lock(env: Environment, connection: Connection) -> EnvironmentLock:
@@ -106,5 +80,16 @@ def unlock(session: Session, env_name: str, options: ClusterOptions, *, yes: boo
     _, state = lock.read()
     if state is None or not state.holder:
         return None
-    confirm_unlock(session.ui, env.name, state.holder, state.since(), yes=yes)
+    if not yes:
+        session.events.confirm_unlock(env.name, state.holder, state.since())
     return lock.break_lock()
+
+
+def orphans(session: Session, env_name: str, options: ClusterOptions, *,
+            ref: str | None = None) -> OrphanReport:
+    source = session.source(ref)
+    env = load_environment(source.tree, env_name)
+    rendered = session.render(source.tree, env)
+    connection = session.connect(env, options)
+    return find_orphans(rendered, connection.client, connection.target,
+                        concurrency=options.concurrency)

@@ -1,22 +1,55 @@
 """What every command starts from: the config repository, the source of its files (the work
-tree or a git ref), and the options for reaching a cluster."""
+tree or a git ref), the options for reaching a cluster, and the callbacks through which the core
+tells the person running it what happens (`Events`): the core itself never prints or prompts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 import git
 
 from gitdeploy.config.environments import Environment, find_repo_root, load_environment
-from gitdeploy.config.gitrepo import GitRepo, SourceInfo
+from gitdeploy.config.gitrepo import GitRepo
 from gitdeploy.config.sources import SourceTree, WorkTree
 from gitdeploy.errors import GitdeployError, SettingsError
 from gitdeploy.kube.target import Connection, connect
-from gitdeploy.output.console import UI
-from gitdeploy.render.environment import YAML_SUFFIXES, RenderedSet
+from gitdeploy.render.environment import YAML_SUFFIXES, RenderedSet, render_environment
+from gitdeploy.results import ObjectResult, Plan, SourceInfo, WaitItem
+
+WaitUpdate = Callable[[list[WaitItem], float], None]  # the objects' states, seconds waited
+
+
+class Events(Protocol):
+    """What the core reports while it works, and the questions it asks. The command line
+    implements it (`cli/events.py`); a confirmation that is refused raises `RefusedError`."""
+
+    def note(self, text: str) -> None:
+        """A message for the person running the command (never a result)."""
+
+    def warning(self, text: str) -> None:
+        """Something that went wrong but does not stop the command."""
+
+    def log(self, line: str) -> None:
+        """A line of the `-v` trace: an API request with its status and duration."""
+
+    def planned(self, plan: Plan) -> None:
+        """The plan apply is about to carry out, before any check or confirmation."""
+
+    def confirm_apply(self, plan: Plan) -> None:
+        """Return when the person agreed to carry out `plan.work`; raise RefusedError if not."""
+
+    def confirm_unlock(self, environment: str, holder: str, since: str) -> None:
+        """Return when the person agreed to release another deploy's lock."""
+
+    def applied(self, result: ObjectResult) -> None:
+        """One object was applied, deleted, or failed."""
+
+    def waiting(self, environment: str, timeout: float) -> AbstractContextManager[WaitUpdate]:
+        """Shown while waiting for readiness: each update gives every object's state."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +76,16 @@ class Source:
 
 @dataclass(frozen=True)
 class Session:
-    ui: UI
+    events: Events
     repo_root: Path
     git: GitRepo | None
 
     @classmethod
     @contextmanager
-    def open(cls, ui: UI, repo: Path | None) -> Iterator[Session]:
+    def open(cls, events: Events, repo: Path | None) -> Iterator[Session]:
         root = find_repo_root(repo or Path.cwd())
         with GitRepo.open(root) as git_repo:
-            yield cls(ui=ui, repo_root=root, git=git_repo)
+            yield cls(events=events, repo_root=root, git=git_repo)
 
     @property
     def work_tree(self) -> WorkTree:
@@ -65,6 +98,13 @@ class Session:
             raise SettingsError(f"--ref {ref}: {self.repo_root} is not in a git repository")
         commit = self.git.resolve(ref)
         return Source(self.git.tree(commit, ref), commit, ref)
+
+    def render(self, tree: SourceTree, env: Environment) -> RenderedSet:
+        """The environment's objects; what an engine rendered but is not applied is noted."""
+        rendered = render_environment(tree, env)
+        for note in rendered.notes:
+            self.events.note(f"note: {note}")
+        return rendered
 
     def work_tree_environment(self, name: str) -> Environment | None:
         """The environment as the work tree has it, or None when it has no such environment."""
@@ -91,4 +131,4 @@ class Session:
     def connect(self, env: Environment, options: ClusterOptions) -> Connection:
         return connect(env, kubeconfig=options.kubeconfig, context_override=options.context,
                        timeout=options.request_timeout, concurrency=options.concurrency,
-                       log=self.ui.log)
+                       log=self.events.log)

@@ -16,34 +16,9 @@ import git
 
 from gitdeploy.config.sources import normalise
 from gitdeploy.errors import SettingsError
+from gitdeploy.results import SourceInfo
 
 SYMLINK_MODE = 0o120000
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """Where the deployed files come from."""
-
-    commit: str | None  # full SHA (HEAD for the work tree), None outside a git repository
-    dirty: bool  # the work tree's files differ from the commit
-    branch: str | None = None
-    ref: str | None = None  # the --ref given, None for the work tree
-    subject: str = ""
-    author: str = ""
-    dirty_files: tuple[str, ...] = ()
-
-    @property
-    def short(self) -> str:
-        return self.commit[:7] if self.commit else "no commit"
-
-    @property
-    def ref_name(self) -> str:
-        """The name a person would use: the --ref given, else the branch, else HEAD."""
-        return self.ref or self.branch or ("HEAD" if self.commit else "")
-
-    def describe(self) -> str:
-        where = f" ({self.ref})" if self.ref else ""
-        return self.short + where + (" (dirty)" if self.dirty else "")
 
 
 @dataclass

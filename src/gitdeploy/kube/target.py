@@ -9,17 +9,7 @@ from gitdeploy.config.environments import Environment
 from gitdeploy.errors import TargetError
 from gitdeploy.kube.client import ApiStatusError, KubeClient, RequestLog
 from gitdeploy.kube.kubeconfig import kubeconfig_path, load_context
-
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Target:
-    """The verified cluster an environment runs against."""
-
-    context: str
-    server: str
-    cluster_uid: str  # UID of kube-system, or "unknown" when it may not be read
+from gitdeploy.results import UNKNOWN, Target
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ class UI:
     stdin: TextIO
     interactive: bool  # a person can answer prompts (stdin is a terminal)
     verbose: bool = False
+    json_errors: bool = False  # -o json: an error is written to stdout as a JSON document too
+    result_written: bool = False  # a result went to stdout: an error adds no second document
 
     @classmethod
     def create(cls, *, verbose: bool = False) -> UI:

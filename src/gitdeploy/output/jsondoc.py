@@ -8,18 +8,25 @@ import json
 from typing import Any
 
 from gitdeploy import __version__
-from gitdeploy.commands.live import EnvironmentStatus, History
-from gitdeploy.config.environments import Environment
-from gitdeploy.config.gitrepo import SourceInfo
-from gitdeploy.kube.target import Target
 from gitdeploy.objects.secrets import mask
-from gitdeploy.render.environment import RenderedSet
-from gitdeploy.results import Action, ApplyReport, Change, DeployRecord, Plan, WaitReport
-from gitdeploy.state.lock import LeaseState
-from gitdeploy.state.orphans import OrphanReport
-from gitdeploy.validate.schemas import ValidationReport
-
-API_VERSION = "gitdeploy.io/v1"
+from gitdeploy.results import (
+    API_VERSION,
+    Action,
+    ApplyReport,
+    Change,
+    DeployRecord,
+    EnvironmentInfo,
+    EnvironmentStatus,
+    History,
+    LeaseState,
+    OrphanReport,
+    Plan,
+    RenderedObjects,
+    SourceInfo,
+    Target,
+    ValidationReport,
+    WaitReport,
+)
 
 
 def _envelope(kind: str, **fields: Any) -> dict[str, Any]:
@@ -30,26 +37,26 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False)
 
 
-def environments(envs: list[Environment]) -> dict[str, Any]:
+def environments(envs: list[EnvironmentInfo]) -> dict[str, Any]:
     return _envelope("EnvironmentList", environments=[
         {
             "name": env.name,
-            "path": str(env.path),
-            "context": env.settings.context,
-            "namespace": env.settings.namespace,
-            "cluster": {"server": env.settings.cluster.server, "uid": env.settings.cluster.uid},
-            "protected": env.settings.protected,
-            "prune": env.settings.prune,
-            "suspend": env.settings.suspend,
-            "suspendReason": env.settings.suspend_reason,
-            "stateNamespace": env.settings.store_namespace,
+            "path": env.path,
+            "context": env.context,
+            "namespace": env.namespace,
+            "cluster": {"server": env.server, "uid": env.uid},
+            "protected": env.protected,
+            "prune": env.prune,
+            "suspend": env.suspend,
+            "suspendReason": env.suspend_reason,
+            "stateNamespace": env.state_namespace,
         }
         for env in envs
     ])
 
 
-def rendered(result: RenderedSet) -> dict[str, Any]:
-    return _envelope("RenderedObjects", environment=result.environment.name, objects=[
+def rendered(result: RenderedObjects) -> dict[str, Any]:
+    return _envelope("RenderedObjects", environment=result.environment, objects=[
         {"source": str(m.origin), "object": mask(m.body)} for m in result.manifests
     ])
 
@@ -204,3 +211,9 @@ def history(result: History) -> dict[str, Any]:
     return _envelope("History", environment=result.environment, target=_target(result.target),
                      records=[record(r) for r in result.records])
 
+
+
+def error(kind: str, message: str, details: list[str], exit_code: int) -> dict[str, Any]:
+    """What `-o json` writes to stdout when a command fails before writing its result."""
+    return _envelope("Error", error={"type": kind, "message": message, "details": details,
+                                     "exitCode": exit_code})

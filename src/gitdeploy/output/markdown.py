@@ -4,8 +4,7 @@ are already masked in every diff."""
 
 from __future__ import annotations
 
-from gitdeploy.results import Action, ApplyReport, Change, Plan
-from gitdeploy.state.orphans import OrphanReport
+from gitdeploy.results import Action, ApplyReport, Change, OrphanReport, Plan
 
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment
 _RESERVE = 400  # room for the truncation notes

@@ -11,8 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from gitdeploy.apply.readiness import State
-from gitdeploy.results import WaitItem
+from gitdeploy.results import State, WaitItem
 
 STATE_STYLE = {State.READY: "green", State.PROGRESSING: "yellow", State.FAILED: "red"}
 MAX_ROWS = 30  # the live table shows what is not ready first, then this many rows at most

@@ -7,14 +7,22 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from gitdeploy.commands.live import EnvironmentStatus, History
-from gitdeploy.config.environments import Environment
 from gitdeploy.objects.yamldiff import masked_yaml
 from gitdeploy.output.progress import STATE_STYLE
-from gitdeploy.render.environment import RenderedSet
-from gitdeploy.results import Action, ApplyReport, DeployRecord, Outcome, Plan, WaitReport
-from gitdeploy.state.orphans import OrphanReport
-from gitdeploy.validate.schemas import ValidationReport
+from gitdeploy.results import (
+    Action,
+    ApplyReport,
+    DeployRecord,
+    EnvironmentInfo,
+    EnvironmentStatus,
+    History,
+    OrphanReport,
+    Outcome,
+    Plan,
+    RenderedObjects,
+    ValidationReport,
+    WaitReport,
+)
 
 ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.ADOPT: "cyan",
                 Action.UNCHANGED: "dim", Action.DELETE: "red"}
@@ -22,20 +30,19 @@ OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.DELETED: "green", Outcome.FAI
                  Outcome.NOT_ATTEMPTED: "dim"}
 
 
-def environments(console: Console, envs: list[Environment]) -> None:
+def environments(console: Console, envs: list[EnvironmentInfo]) -> None:
     table = Table(title=None, box=None, header_style="bold")
     for column in ("ENVIRONMENT", "CONTEXT", "NAMESPACE", "SERVER", "CLUSTER UID", "FLAGS"):
         table.add_column(column, overflow="fold")
     for env in envs:
-        s = env.settings
-        flags = [name for name, on in (("protected", s.protected), ("prune", s.prune),
-                                       ("suspended", s.suspend)) if on]
-        table.add_row(env.name, s.context, s.namespace, s.cluster.server or "-",
-                      s.cluster.uid or "-", ", ".join(flags) or "-")
+        flags = [name for name, on in (("protected", env.protected), ("prune", env.prune),
+                                       ("suspended", env.suspend)) if on]
+        table.add_row(env.name, env.context, env.namespace, env.server or "-", env.uid or "-",
+                      ", ".join(flags) or "-")
     console.print(table)
 
 
-def rendered_objects(console: Console, result: RenderedSet) -> None:
+def rendered_objects(console: Console, result: RenderedObjects) -> None:
     """All rendered objects as one YAML stream, each with its source; Secrets masked."""
     parts = [f"# Source: {m.origin}\n{masked_yaml(m.body)}" for m in result.manifests]
     console.print("---\n".join(parts), end="", markup=False, highlight=False)

@@ -10,19 +10,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from gitdeploy.config.gitrepo import SourceInfo
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
 from gitdeploy.kube.target import Connection
+from gitdeploy.objects.applyset import PART_OF_LABEL
 from gitdeploy.objects.manifests import Manifest, Origin
 from gitdeploy.objects.normalize import normalize
 from gitdeploy.objects.yamldiff import unified
 from gitdeploy.plan.drift import find_drift
 from gitdeploy.render.environment import RenderedSet
-from gitdeploy.results import Action, Change, Plan
-from gitdeploy.state.inventory import PART_OF_LABEL, Member, list_members, read_inventory
+from gitdeploy.results import Action, Change, Plan, SourceInfo
+from gitdeploy.state.inventory import Member, list_members, read_inventory
 
 CRD_GROUP = "apiextensions.k8s.io"
 PRUNE_ANNOTATION = "gitdeploy.io/prune"

@@ -4,29 +4,12 @@ kubeconfig."""
 
 from __future__ import annotations
 
-from gitdeploy.commands.session import Session
-from gitdeploy.config.environments import load_environment
-from gitdeploy.errors import SettingsError
-from gitdeploy.kube.target import Target
 from gitdeploy.objects.manifests import Manifest, ObjectKey, Origin
 from gitdeploy.objects.normalize import normalize
 from gitdeploy.objects.yamldiff import unified
-from gitdeploy.render.environment import render_environment
-from gitdeploy.results import Action, Change, Plan
+from gitdeploy.results import Action, Change, Plan, SourceInfo, Target
 
 OFFLINE = Target(context="(offline)", server="(none)", cluster_uid="(none)")
-
-
-def _objects(session: Session, env_name: str, ref: str, *, required: bool
-             ) -> dict[ObjectKey, Manifest]:
-    source = session.source(ref)
-    try:
-        env = load_environment(source.tree, env_name)
-    except SettingsError:
-        if required:
-            raise
-        return {}  # the environment is new since the base
-    return {m.key: m for m in render_environment(source.tree, env).manifests}
 
 
 def _change(action: Action, manifest: Manifest, before: Manifest | None,
@@ -42,9 +25,9 @@ def _change(action: Action, manifest: Manifest, before: Manifest | None,
                   diff=diff, path="", verified=False)
 
 
-def offline_plan(session: Session, env_name: str, *, base: str, head: str) -> Plan:
-    old = _objects(session, env_name, base, required=False)
-    new = _objects(session, env_name, head, required=True)
+def offline_plan(env_name: str, old: dict[ObjectKey, Manifest], new: dict[ObjectKey, Manifest],
+                 *, base: str, head_info: SourceInfo, base_info: SourceInfo) -> Plan:
+    """The plan that turns `old` (the objects at `base`) into `new`."""
     changes = []
     for key, manifest in new.items():
         before = old.get(key)
@@ -59,10 +42,5 @@ def offline_plan(session: Session, env_name: str, *, base: str, head: str) -> Pl
         if key not in new:
             gone = Manifest(body=manifest.body, origin=Origin(f"{manifest.origin} at {base}"))
             changes.append(_change(Action.DELETE, gone, manifest, None))
-    head_source = session.source(head)
-    base_source = session.source(base)
-    assert session.git is not None  # session.source() refused refs outside a repository
-    return Plan(environment=env_name, target=OFFLINE,
-                source=session.git.source_info(head_source.commit, ref=head, dirty_files=[]),
-                base=session.git.source_info(base_source.commit, ref=base, dirty_files=[]),
+    return Plan(environment=env_name, target=OFFLINE, source=head_info, base=base_info,
                 changes=changes, prune=True)

@@ -14,8 +14,7 @@ from typing import Any
 
 from gitdeploy.errors import SettingsError
 from gitdeploy.objects.manifests import group_of
-from gitdeploy.output import jsondoc
-from gitdeploy.results import Action, Change, Plan
+from gitdeploy.results import API_VERSION, Action, Change, Plan
 
 KIND = "PlanFile"
 
@@ -35,12 +34,11 @@ def _entries(plan: Plan) -> dict[str, dict[str, str]]:
             for c in plan.changes}
 
 
-def document(plan: Plan) -> dict[str, Any]:
-    return {**jsondoc.plan(plan), "kind": KIND, "objects": _entries(plan)}
-
-
-def save(plan: Plan, path: Path) -> None:
-    path.write_text(json.dumps(document(plan), indent=2) + "\n")
+def save(plan: Plan, path: Path, shown: dict[str, Any]) -> None:
+    """Write the plan file: `shown` is the plan's JSON document (what was reviewed), with the
+    digests and resourceVersions that `differences` compares added."""
+    document = {**shown, "kind": KIND, "objects": _entries(plan)}
+    path.write_text(json.dumps(document, indent=2) + "\n")
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def load(path: Path) -> SavedPlan:
     except (OSError, ValueError) as error:
         raise SettingsError(f"cannot read the plan file {path}: {error}") from None
     if not isinstance(data, dict) or data.get("kind") != KIND or \
-            data.get("apiVersion") != jsondoc.API_VERSION:
+            data.get("apiVersion") != API_VERSION:
         raise SettingsError(f"{path} is not a gitdeploy plan file (diff --out-plan FILE)")
     return SavedPlan(path=path, environment=str(data.get("environment")),
                      commit=(data.get("source") or {}).get("commit"),

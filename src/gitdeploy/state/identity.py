@@ -7,34 +7,12 @@ import getpass
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import KubeClient
+from gitdeploy.results import Identity
 
 SELF_SUBJECT_REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
-
-
-@dataclass(frozen=True)
-class Identity:
-    local_user: str
-    host: str
-    ci: str = ""  # e.g. "GitHub Actions acme/config run 42 by alice"
-    ci_url: str = ""
-    kube_user: str = ""  # empty when the server would not say
-
-    def describe(self) -> str:
-        text = f"{self.local_user}@{self.host}"
-        if self.kube_user:
-            text += f" (kube user {self.kube_user})"
-        if self.ci:
-            text += f", {self.ci}"
-        return text
-
-    def holder(self) -> str:
-        """The lock holder's name: who, where, and which process."""
-        text = f"{self.local_user}@{self.host} pid {os.getpid()}"
-        return f"{text}, {self.ci}" if self.ci else text
 
 
 def _user() -> str:

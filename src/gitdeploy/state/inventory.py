@@ -8,45 +8,23 @@ namespaces its members may be found in. Every object gitdeploy applies carries t
 
 from __future__ import annotations
 
-import base64
-import copy
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from gitdeploy import __version__
-from gitdeploy.errors import KubeError, LoadError
+from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
-from gitdeploy.objects.manifests import Manifest
-from gitdeploy.objects.names import ENVIRONMENT_LABEL, MANAGED_BY, dns_label
-
-ID_LABEL = "applyset.kubernetes.io/id"
-PART_OF_LABEL = "applyset.kubernetes.io/part-of"
-TOOLING_ANNOTATION = "applyset.kubernetes.io/tooling"
-GROUP_KINDS_ANNOTATION = "applyset.kubernetes.io/contains-group-kinds"
-NAMESPACES_ANNOTATION = "applyset.kubernetes.io/additional-namespaces"
-TOOLING = f"gitdeploy/v{__version__}"
-PARENT_KIND, PARENT_GROUP = "ConfigMap", ""
-
-GroupKind = tuple[str, str]  # (group, kind)
-
-
-def applyset_id(name: str, namespace: str, kind: str, group: str) -> str:
-    """The KEP's id: base64url (no padding) of sha256("<name>.<namespace>.<kind>.<group>")."""
-    digest = hashlib.sha256(f"{name}.{namespace}.{kind}.{group}".encode()).digest()
-    return f"applyset-{base64.urlsafe_b64encode(digest).decode().rstrip('=')}-v1"
-
-
-def format_group_kind(group_kind: GroupKind) -> str:
-    group, kind = group_kind
-    return f"{kind}.{group}" if group else kind
-
-
-def parse_group_kind(text: str) -> GroupKind:
-    kind, _, group = text.partition(".")
-    return group, kind
+from gitdeploy.objects.applyset import (
+    GROUP_KINDS_ANNOTATION,
+    ID_LABEL,
+    NAMESPACES_ANNOTATION,
+    PART_OF_LABEL,
+    TOOLING_ANNOTATION,
+    Inventory,
+    parent_name,
+    parse_group_kind,
+)
 
 
 @dataclass
@@ -61,62 +39,6 @@ class Member:
         metadata = self.body["metadata"]
         return (self.resource.group, self.resource.kind, metadata.get("namespace") or "",
                 metadata["name"])
-
-
-@dataclass
-class Inventory:
-    environment: str
-    namespace: str  # of the parent
-    name: str
-    exists: bool = False
-    group_kinds: set[GroupKind] = field(default_factory=set)
-    namespaces: set[str] = field(default_factory=set)  # additional ones, besides the parent's
-
-    @property
-    def id(self) -> str:
-        return applyset_id(self.name, self.namespace, PARENT_KIND, PARENT_GROUP)
-
-    @property
-    def path(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/configmaps/{self.name}"
-
-    def label(self, manifest: Manifest) -> Manifest:
-        """A copy of `manifest` labelled part of this set."""
-        labels = manifest.body.get("metadata", {}).get("labels") or {}
-        if PART_OF_LABEL in labels and labels[PART_OF_LABEL] != self.id:
-            raise LoadError(f"{manifest.origin}: {manifest.key} sets the label {PART_OF_LABEL}",
-                            ["gitdeploy sets it to the environment's ApplySet; remove it from "
-                             "the manifest"])
-        body = copy.deepcopy(manifest.body)
-        body["metadata"].setdefault("labels", {})
-        if body["metadata"]["labels"] is None:
-            body["metadata"]["labels"] = {}
-        body["metadata"]["labels"][PART_OF_LABEL] = self.id
-        return Manifest(body=body, origin=manifest.origin,
-                        namespace_defaulted=manifest.namespace_defaulted)
-
-    def parent(self, group_kinds: set[GroupKind], namespaces: set[str]) -> dict[str, Any]:
-        additional = sorted(namespaces - {self.namespace, ""})
-        return {
-            "apiVersion": "v1",
-            "kind": PARENT_KIND,
-            "metadata": {
-                "name": self.name,
-                "namespace": self.namespace,
-                "labels": {ID_LABEL: self.id, **MANAGED_BY,
-                           ENVIRONMENT_LABEL: dns_label(self.environment)},
-                "annotations": {
-                    TOOLING_ANNOTATION: TOOLING,
-                    GROUP_KINDS_ANNOTATION: ",".join(sorted(format_group_kind(gk)
-                                                            for gk in group_kinds)),
-                    NAMESPACES_ANNOTATION: ",".join(additional),
-                },
-            },
-        }
-
-
-def parent_name(environment: str) -> str:
-    return f"gitdeploy-applyset-{dns_label(environment)}"
 
 
 def read_inventory(client: KubeClient, environment: str, namespace: str) -> Inventory:

@@ -14,36 +14,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from gitdeploy.errors import GitdeployError, KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.objects.names import ENVIRONMENT_LABEL, MANAGED_BY, dns_label, lease_name
+from gitdeploy.results import LeaseState, show_time
 
 Note = Callable[[str], None]
 
 
 class LockedError(GitdeployError):
     """Another deploy holds the environment's lock."""
-
-
-@dataclass(frozen=True)
-class LeaseState:
-    holder: str  # "" when free
-    acquired: datetime.datetime | None
-    renewed: datetime.datetime | None
-    duration: int
-    transitions: int
-
-    def expired(self, at: datetime.datetime) -> bool:
-        if not self.holder:
-            return True
-        last = self.renewed or self.acquired
-        return last is None or at >= last + datetime.timedelta(seconds=self.duration)
-
-    def since(self) -> str:
-        return _show(self.acquired) if self.acquired else "an unknown time"
 
 
 def _utcnow() -> datetime.datetime:
@@ -62,10 +44,6 @@ def _parse(text: Any) -> datetime.datetime | None:
         return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def _show(at: datetime.datetime) -> str:
-    return at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def lease_state(lease: dict[str, Any]) -> LeaseState:
@@ -127,7 +105,7 @@ class EnvironmentLock:
                     if state.holder and state.holder != self.holder:
                         self.note(f"took over the expired lock of {state.holder} (held since "
                                   f"{state.since()}, last renewed "
-                                  f"{_show(state.renewed) if state.renewed else 'never'})")
+                                  f"{show_time(state.renewed) if state.renewed else 'never'})")
                     return
                 continue
             remaining = deadline - time.monotonic()

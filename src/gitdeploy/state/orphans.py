@@ -4,16 +4,16 @@ its ApplySet, nor owned by another object. Reported, never deleted (docs/pruning
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
 from typing import Any
 
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
-from gitdeploy.kube.target import Target
+from gitdeploy.objects.applyset import PART_OF_LABEL, parent_name
 from gitdeploy.objects.names import MANAGED_BY
 from gitdeploy.render.environment import RenderedSet
-from gitdeploy.state.inventory import PART_OF_LABEL, parent_name, read_inventory
+from gitdeploy.results import Orphan, OrphanReport, Target
+from gitdeploy.state.inventory import read_inventory
 
 # Whole kinds that clusters fill by themselves, never listed.
 IGNORED_KINDS = {
@@ -24,28 +24,6 @@ IGNORED_GROUPS = {"metrics.k8s.io"}  # live usage figures, not configuration
 # Single objects that clusters create in every namespace: (group, kind, name)
 IGNORED_OBJECTS = {("", "ServiceAccount", "default"), ("", "ConfigMap", "kube-root-ca.crt")}
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
-
-
-@dataclass(frozen=True)
-class Orphan:
-    api_version: str
-    kind: str
-    namespace: str
-    name: str
-    created: str
-    managers: tuple[str, ...]  # field managers that wrote it (who made it)
-
-    def title(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
-
-
-@dataclass
-class OrphanReport:
-    environment: str
-    target: Target
-    namespaces: list[str]
-    orphans: list[Orphan] = field(default_factory=list)
-    unchecked: list[str] = field(default_factory=list)  # kinds that could not be listed
 
 
 def _builtin_ignored(resource: ResourceInfo, obj: dict[str, Any]) -> bool:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from gitdeploy import __version__
-from gitdeploy.config.gitrepo import SourceInfo
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.objects.manifests import Manifest
@@ -26,9 +25,10 @@ from gitdeploy.results import (
     Action,
     ApplyReport,
     DeployRecord,
+    Identity,
     Outcome,
+    SourceInfo,
 )
-from gitdeploy.state.identity import Identity
 
 RECORD_LABEL = "gitdeploy.io/record"
 SEQUENCE_LABEL = "gitdeploy.io/sequence"

@@ -5,7 +5,6 @@ the openAPIV3Schema of CRDs found in the same repository. Every problem is repor
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
@@ -19,35 +18,9 @@ from gitdeploy.errors import GitdeployError, SettingsError
 from gitdeploy.objects.manifests import Manifest
 from gitdeploy.objects.secrets import SECRET_FIELDS, is_secret
 from gitdeploy.render.environment import render_environment
+from gitdeploy.results import EnvironmentCheck, Problem, ValidationReport
 
 CRD_API = "apiextensions.k8s.io/v1"
-
-
-@dataclass(frozen=True)
-class Problem:
-    source: str  # file:line, or the settings file
-    object: str  # "Kind namespace/name", "" for file-level problems
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.object + ': ' if self.object else ''}{self.message}"
-
-
-@dataclass
-class EnvironmentCheck:
-    name: str
-    kubernetes_version: str
-    objects: int = 0
-    problems: list[Problem] = field(default_factory=list)
-
-
-@dataclass
-class ValidationReport:
-    environments: list[EnvironmentCheck]
-
-    @property
-    def problems(self) -> int:
-        return sum(len(env.problems) for env in self.environments)
 
 
 def default_version() -> str:
