@@ -66,6 +66,8 @@ def cluster(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     _install(session, "lint")
     session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")
+    # The layering contracts of pyproject.toml ([tool.importlinter]; docs/development.md).
+    session.run("lint-imports")
 
 
 @nox.session

@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
-EXEC_LOGGER = "gitdeploy.exec"  # external commands, logged as "Popen(%s)" with the argv list
+from gitdeploy.logs import EXEC_LOGGER, GIT_LOGGER
 
 
 @dataclass
@@ -47,7 +47,7 @@ class UI:
             yield
             return
         handler = _CommandLog(self)
-        loggers = [logging.getLogger(name) for name in ("git.cmd", EXEC_LOGGER)]
+        loggers = [logging.getLogger(name) for name in (GIT_LOGGER, EXEC_LOGGER)]
         previous = [logger.level for logger in loggers]
         for logger in loggers:
             logger.addHandler(handler)

@@ -14,7 +14,7 @@ import yaml
 from gitdeploy.config.settings import LOAD_RESTRICTORS, KustomizeOptions
 from gitdeploy.config.sources import SourceTree, normalise
 from gitdeploy.errors import LoadError
-from gitdeploy.output.console import EXEC_LOGGER
+from gitdeploy.logs import EXEC_LOGGER
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BUILD_TIMEOUT = 600  # seconds
