@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gitdeploy.objects import kinds
 from gitdeploy.objects.applyset import Inventory
 from gitdeploy.objects.manifests import Manifest
 
@@ -56,8 +57,7 @@ class Change:
         return self.action is not Action.UNCHANGED and not self.kept
 
     def title(self) -> str:
-        where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {where}{self.name}"
+        return kinds.title(self.kind, self.namespace, self.name)
 
 
 @dataclass
@@ -259,7 +259,7 @@ class Orphan:
     managers: tuple[str, ...]  # field managers that wrote it (who made it)
 
     def title(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
+        return kinds.title(self.kind, self.namespace, self.name)
 
 
 @dataclass

@@ -13,19 +13,20 @@ from concurrent.futures import ThreadPoolExecutor
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.objects.applyset import PART_OF_LABEL
+from gitdeploy.objects.kinds import CRD_API_VERSION, api_path, is_crd, is_namespace
+from gitdeploy.objects.manifests import group_of
 from gitdeploy.results import ApplyReport, Change, ObjectResult, Outcome, Plan
 
 Progress = Callable[[ObjectResult], None]
-CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+CRD_PATH = api_path(CRD_API_VERSION, "customresourcedefinitions")
 
 
 def _is_namespace(change: Change) -> bool:
-    return change.kind == "Namespace" and change.api_version == "v1"
+    return is_namespace(group_of(change.api_version), change.kind)
 
 
 def _is_crd(change: Change) -> bool:
-    return change.kind == "CustomResourceDefinition" and change.api_version.startswith(
-        "apiextensions.k8s.io/")
+    return is_crd(group_of(change.api_version), change.kind)
 
 
 PHASES: list[tuple[str, Callable[[Change], bool]]] = [

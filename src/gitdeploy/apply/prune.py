@@ -6,6 +6,7 @@ from __future__ import annotations
 from gitdeploy.config.settings import Settings
 from gitdeploy.kube.client import KubeClient
 from gitdeploy.objects.applyset import GroupKind, Inventory
+from gitdeploy.objects.kinds import is_crd, is_namespace
 from gitdeploy.objects.manifests import group_of
 from gitdeploy.results import Action, Change, Plan
 
@@ -22,14 +23,14 @@ def refusals(plan: Plan, settings: Settings, *, rendered: int, allow_mass_delete
         problems.append(f"the environment renders no objects: pruning would delete all "
                         f"{len(deletes)} object(s) it owns; an empty render never prunes")
     for change in deletes:
-        if change.kind == "Namespace" and change.api_version == "v1":
+        if is_namespace(group_of(change.api_version), change.kind):
             if change.name == settings.store_namespace:
                 problems.append(f"Namespace {change.name} holds gitdeploy's own records and "
                                 "lock (state.namespace): it is never pruned")
             elif not safety.namespaces:
                 problems.append(f"Namespace {change.name}: pruning a namespace deletes "
                                 "everything in it; allow it with pruneSafety.namespaces: true")
-        if change.kind == "CustomResourceDefinition" and not safety.crds:
+        if is_crd(group_of(change.api_version), change.kind) and not safety.crds:
             problems.append(f"CustomResourceDefinition {change.name}: pruning a CRD deletes all "
                             "its objects; allow it with "
                             "pruneSafety.customResourceDefinitions: true")

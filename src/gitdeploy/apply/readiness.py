@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gitdeploy.objects.kinds import CRD_GROUP, CRD_KIND
 from gitdeploy.results import Readiness, State
 
 Body = dict[str, Any]
@@ -199,7 +200,7 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("apps", "StatefulSet"): _statefulset,
     ("apps", "DaemonSet"): _daemonset,
     ("batch", "Job"): _job,
-    ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
+    (CRD_GROUP, CRD_KIND): _crd,
     ("", "PersistentVolumeClaim"): _pvc,
     ("", "Pod"): _pod,
 }

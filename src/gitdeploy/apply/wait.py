@@ -16,6 +16,7 @@ from gitdeploy.apply.readiness import Body, assess, has_status
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import KubeClient
 from gitdeploy.kube.concurrency import map_bounded
+from gitdeploy.objects.kinds import api_path
 from gitdeploy.results import Action, Change, Readiness, State, WaitItem, WaitReport
 
 FIRST_INTERVAL = 0.5  # seconds between the first rounds, growing to
@@ -92,7 +93,7 @@ def _with_events(client: KubeClient, items: list[WaitItem]) -> list[WaitItem]:
     namespaces = sorted({item.namespace for item in items if item.state is not State.READY})
     events: list[Body] = []
     for namespace in namespaces:
-        path = (f"/api/v1/namespaces/{namespace}/events" if namespace else "/api/v1/events")
+        path = api_path("v1", "events", namespace=namespace)
         try:
             found = client.get(path, query={"fieldSelector": "type=Warning"})
         except KubeError:

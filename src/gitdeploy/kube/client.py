@@ -14,10 +14,10 @@ import urllib3
 from kubernetes import client as k8s
 
 from gitdeploy.errors import KubeError
+from gitdeploy.objects.names import FIELD_MANAGER
 
 RequestLog = Callable[[str], None]
 APPLY_PATCH = "application/apply-patch+yaml"
-FIELD_MANAGER = "gitdeploy"
 
 
 class ApiStatusError(KubeError):

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from gitdeploy.kube.client import KubeClient
+from gitdeploy.objects.kinds import api_path
 from gitdeploy.objects.manifests import group_of
 
 
@@ -23,11 +24,8 @@ class ResourceInfo:
         return group_of(self.api_version)
 
     def collection_path(self, namespace: str = "") -> str:
-        prefix = "/apis" if "/" in self.api_version else "/api"
-        base = f"{prefix}/{self.api_version}"
-        if self.namespaced and namespace:
-            return f"{base}/namespaces/{namespace}/{self.plural}"
-        return f"{base}/{self.plural}"
+        return api_path(self.api_version, self.plural,
+                        namespace=namespace if self.namespaced else "")
 
     def path(self, namespace: str, name: str) -> str:
         return f"{self.collection_path(namespace)}/{name}"
@@ -76,7 +74,7 @@ class Discovery:
         with self._lock:
             if api_version in self._group_versions:
                 return self._group_versions[api_version]
-        path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
+        path = api_path(api_version)
         data = self._client.get(path)
         resources: dict[str, ResourceInfo] | None = None
         if data is not None:

@@ -9,6 +9,7 @@ from gitdeploy.config.environments import Environment
 from gitdeploy.errors import TargetError
 from gitdeploy.kube.client import ApiStatusError, KubeClient, RequestLog
 from gitdeploy.kube.kubeconfig import kubeconfig_path, load_context
+from gitdeploy.objects.kinds import api_path
 from gitdeploy.results import UNKNOWN, Target
 
 
@@ -57,7 +58,7 @@ def connect(env: Environment, *, kubeconfig: str | None, context_override: str |
 
 def _cluster_uid(client: KubeClient, *, required: bool) -> str:
     try:
-        namespace = client.get("/api/v1/namespaces/kube-system")
+        namespace = client.get(api_path("v1", "namespaces", name="kube-system"))
     except ApiStatusError as error:
         if error.status == 403 and not required:
             return UNKNOWN

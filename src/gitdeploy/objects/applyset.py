@@ -11,6 +11,7 @@ from typing import Any
 
 from gitdeploy import __version__
 from gitdeploy.errors import LoadError
+from gitdeploy.objects.kinds import api_path
 from gitdeploy.objects.manifests import Manifest
 from gitdeploy.objects.names import ENVIRONMENT_LABEL, MANAGED_BY, dns_label
 
@@ -19,7 +20,8 @@ PART_OF_LABEL = "applyset.kubernetes.io/part-of"
 TOOLING_ANNOTATION = "applyset.kubernetes.io/tooling"
 GROUP_KINDS_ANNOTATION = "applyset.kubernetes.io/contains-group-kinds"
 NAMESPACES_ANNOTATION = "applyset.kubernetes.io/additional-namespaces"
-TOOLING = f"gitdeploy/v{__version__}"
+TOOLING_NAME = "gitdeploy"  # the tooling annotation: "gitdeploy/v<version>"
+TOOLING = f"{TOOLING_NAME}/v{__version__}"
 PARENT_KIND, PARENT_GROUP = "ConfigMap", ""
 GroupKind = tuple[str, str]  # (group, kind)
 
@@ -55,7 +57,7 @@ class Inventory:
 
     @property
     def path(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/configmaps/{self.name}"
+        return api_path("v1", "configmaps", namespace=self.namespace, name=self.name)
 
     def label(self, manifest: Manifest) -> Manifest:
         """A copy of `manifest` labelled part of this set."""

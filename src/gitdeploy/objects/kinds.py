@@ -1,22 +1,61 @@
-"""Which kinds are cluster-scoped, known without a cluster.
+"""The Kubernetes vocabulary gitdeploy speaks, in one place: the kinds it treats specially
+(Namespaces, CRDs), which kinds are cluster-scoped without asking a cluster, how an object is
+named in messages, and the REST paths of the API.
 
-Used offline (render) to decide which objects get the environment's default namespace; against a
-cluster, discovery has the last word.
+Scopes are used offline (render) to decide which objects get the environment's default
+namespace; against a cluster, discovery has the last word.
 """
 
 from __future__ import annotations
 
-from gitdeploy.objects.manifests import Manifest
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # manifests name objects with `title`: no import at run time
+    from gitdeploy.objects.manifests import Manifest
+
+NAMESPACE_KIND = "Namespace"
+CRD_GROUP, CRD_KIND = "apiextensions.k8s.io", "CustomResourceDefinition"
+CRD_API_VERSION = f"{CRD_GROUP}/v1"  # the version whose schema `validate` reads
+
+
+def is_namespace(group: str, kind: str) -> bool:
+    return kind == NAMESPACE_KIND and not group
+
+
+def is_crd(group: str, kind: str) -> bool:
+    return kind == CRD_KIND and group == CRD_GROUP
+
+
+def title(kind: str, namespace: str, name: str) -> str:
+    """How messages and tables name an object: "Deployment shop/web", "Namespace shop"."""
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def diff_label(kind: str, namespace: str, name: str) -> str:
+    """How a diff's file header names an object: "Deployment/shop/web"."""
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+def api_path(api_version: str, plural: str = "", *, namespace: str = "", name: str = "") -> str:
+    """The REST path of a group version (no plural), a collection, or one object: "/api/v1",
+    "/apis/apps/v1/namespaces/shop/deployments/web"."""
+    path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
+    if not plural:
+        return path
+    if namespace:
+        path += f"/namespaces/{namespace}"
+    path += f"/{plural}"
+    return f"{path}/{name}" if name else path
 
 BUILTIN_CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
     {
-        ("", "Namespace"),
+        ("", NAMESPACE_KIND),
         ("", "Node"),
         ("", "PersistentVolume"),
         ("", "ComponentStatus"),
         ("rbac.authorization.k8s.io", "ClusterRole"),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        (CRD_GROUP, CRD_KIND),
         ("apiregistration.k8s.io", "APIService"),
         ("storage.k8s.io", "StorageClass"),
         ("storage.k8s.io", "CSIDriver"),
@@ -49,7 +88,7 @@ def cluster_scoped_kinds(manifests: list[Manifest]) -> set[tuple[str, str]]:
     """Built-in cluster-scoped kinds plus those defined by CRDs among `manifests`."""
     kinds = set(BUILTIN_CLUSTER_SCOPED)
     for manifest in manifests:
-        if manifest.kind == "CustomResourceDefinition" and manifest.group == "apiextensions.k8s.io":
+        if is_crd(manifest.group, manifest.kind):
             spec = manifest.body.get("spec") or {}
             names = spec.get("names") or {}
             if spec.get("scope") == "Cluster" and names.get("kind") and spec.get("group"):

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from gitdeploy.objects import kinds
+
 Body = dict[str, Any]
 
 
@@ -21,9 +23,8 @@ class ObjectKey:
     name: str
 
     def __str__(self) -> str:
-        kind = f"{self.kind}.{self.group}" if self.group else self.kind
-        where = f"{self.namespace}/" if self.namespace else ""
-        return f"{kind} {where}{self.name}"
+        return kinds.title(f"{self.kind}.{self.group}" if self.group else self.kind,
+                           self.namespace, self.name)
 
 
 @dataclass(frozen=True)

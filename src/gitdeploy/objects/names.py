@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+FIELD_MANAGER = "gitdeploy"  # the field manager of every write (server-side apply and others)
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gitdeploy"}
 ENVIRONMENT_LABEL = "gitdeploy.io/environment"
 _INVALID = re.compile(r"[^a-z0-9-]+")

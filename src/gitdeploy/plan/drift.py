@@ -11,7 +11,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from gitdeploy.kube.client import FIELD_MANAGER
+from gitdeploy.objects.names import FIELD_MANAGER
 from gitdeploy.results import Drift
 
 Path = tuple[str | int, ...]

@@ -16,6 +16,7 @@ from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
 from gitdeploy.kube.target import Connection
 from gitdeploy.objects.applyset import PART_OF_LABEL
+from gitdeploy.objects.kinds import diff_label, is_crd, is_namespace
 from gitdeploy.objects.manifests import Manifest, Origin
 from gitdeploy.objects.normalize import normalize
 from gitdeploy.objects.yamldiff import unified
@@ -24,7 +25,6 @@ from gitdeploy.render.environment import RenderedSet
 from gitdeploy.results import Action, Change, Plan, SourceInfo
 from gitdeploy.state.inventory import Member, list_members, read_inventory
 
-CRD_GROUP = "apiextensions.k8s.io"
 PRUNE_ANNOTATION = "gitdeploy.io/prune"
 
 
@@ -69,7 +69,7 @@ def _crd_resources(manifests: list[Manifest]) -> dict[tuple[str, str], ResourceI
     """(apiVersion, kind) -> resource for custom resources whose CRD is in the plan."""
     found = {}
     for manifest in manifests:
-        if manifest.kind != "CustomResourceDefinition" or manifest.group != CRD_GROUP:
+        if not is_crd(manifest.group, manifest.kind):
             continue
         spec = manifest.body.get("spec") or {}
         names = spec.get("names") or {}
@@ -108,7 +108,7 @@ def _resolve(manifests: list[Manifest], discovery: Discovery, concurrency: int) 
 
 def _mark_new_namespaces(items: list[_Item], client: KubeClient) -> None:
     """Objects in a namespace that this plan creates cannot be dry-run: mark them."""
-    namespaces = [i for i in items if i.resource.kind == "Namespace" and not i.resource.group]
+    namespaces = [i for i in items if is_namespace(i.resource.group, i.resource.kind)]
     for item in namespaces:
         item.live = client.get(item.path)
     new = {i.manifest.name for i in namespaces if i.live is None}
@@ -121,8 +121,7 @@ def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int) -> Non
     """One LIST per resource and namespace where it saves requests, otherwise one GET each."""
     groups: dict[str, list[_Item]] = defaultdict(list)
     for item in items:
-        if not item.unverified and not (item.resource.kind == "Namespace"
-                                        and not item.resource.group):
+        if not item.unverified and not is_namespace(item.resource.group, item.resource.kind):
             groups[item.resource.collection_path(item.namespace)].append(item)
 
     def fetch(entry: tuple[str, list[_Item]]) -> None:
@@ -163,13 +162,13 @@ def _deletion(member: Member) -> Change:
     body = member.body
     metadata = body["metadata"]
     namespace = metadata.get("namespace") or ""
-    title = f"{member.resource.kind}/{namespace + '/' if namespace else ''}{metadata['name']}"
     protected = (metadata.get("annotations") or {}).get(PRUNE_ANNOTATION) == "disabled"
     return Change(
         action=Action.DELETE, manifest=Manifest(body=body, origin=Origin("(not in git)")),
         api_version=member.resource.api_version, kind=member.resource.kind,
         namespace=namespace, name=metadata["name"],
-        diff=unified(normalize(body), None, title),
+        diff=unified(normalize(body), None,
+                     diff_label(member.resource.kind, namespace, metadata["name"])),
         path=member.resource.path(namespace, metadata["name"]),
         uid=str(metadata.get("uid") or ""),
         resource_version=str(metadata.get("resourceVersion") or ""),
@@ -207,7 +206,7 @@ def _change(item: _Item, set_id: str) -> Change:
         action = Action.UNCHANGED
     else:
         action = Action.UPDATE
-    title = f"{manifest.kind}/{item.namespace + '/' if item.namespace else ''}{manifest.name}"
+    title = diff_label(manifest.kind, item.namespace, manifest.name)
     diff = unified(before, after, title) if action is not Action.UNCHANGED else ""
     drift = find_drift(item.live, before, after) if item.live and before and action in (
         Action.UPDATE, Action.ADOPT) else []

@@ -4,6 +4,7 @@ kubeconfig."""
 
 from __future__ import annotations
 
+from gitdeploy.objects.kinds import diff_label
 from gitdeploy.objects.manifests import Manifest, ObjectKey, Origin
 from gitdeploy.objects.normalize import normalize
 from gitdeploy.objects.yamldiff import unified
@@ -14,8 +15,7 @@ OFFLINE = Target(context="(offline)", server="(none)", cluster_uid="(none)")
 
 def _change(action: Action, manifest: Manifest, before: Manifest | None,
             after: Manifest | None) -> Change:
-    title = f"{manifest.kind}/{manifest.namespace + '/' if manifest.namespace else ''}" \
-            f"{manifest.name}"
+    title = diff_label(manifest.kind, manifest.namespace, manifest.name)
     old = normalize(before.body) if before else None
     new = normalize(after.body) if after else None
     diff = "" if action is Action.UNCHANGED else unified(old, new, title, old_label="base",

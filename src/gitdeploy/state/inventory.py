@@ -21,6 +21,7 @@ from gitdeploy.objects.applyset import (
     NAMESPACES_ANNOTATION,
     PART_OF_LABEL,
     TOOLING_ANNOTATION,
+    TOOLING_NAME,
     Inventory,
     parent_name,
     parse_group_kind,
@@ -51,7 +52,7 @@ def read_inventory(client: KubeClient, environment: str, namespace: str) -> Inve
     annotations = metadata.get("annotations") or {}
     labels = metadata.get("labels") or {}
     tooling = annotations.get(TOOLING_ANNOTATION, "")
-    if tooling.rsplit("/", 1)[0] != "gitdeploy" or labels.get(ID_LABEL) != inventory.id:
+    if tooling.rsplit("/", 1)[0] != TOOLING_NAME or labels.get(ID_LABEL) != inventory.id:
         raise KubeError(
             f"ConfigMap {namespace}/{inventory.name} exists but is not gitdeploy's ApplySet "
             f"parent (tooling {tooling or 'unset'!r}, id {labels.get(ID_LABEL) or 'unset'!r})",

@@ -18,7 +18,14 @@ from typing import Any
 
 from gitdeploy.errors import GitdeployError, KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
-from gitdeploy.objects.names import ENVIRONMENT_LABEL, MANAGED_BY, dns_label, lease_name
+from gitdeploy.objects.kinds import NAMESPACE_KIND, api_path
+from gitdeploy.objects.names import (
+    ENVIRONMENT_LABEL,
+    FIELD_MANAGER,
+    MANAGED_BY,
+    dns_label,
+    lease_name,
+)
 from gitdeploy.results import LeaseState, show_time
 
 Note = Callable[[str], None]
@@ -71,7 +78,7 @@ class EnvironmentLock:
         self.duration = duration
         self.note = note
         self.name = lease_name(environment)
-        self.collection = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+        self.collection = api_path("coordination.k8s.io/v1", "leases", namespace=namespace)
         self.path = f"{self.collection}/{self.name}"
         self.lost = threading.Event()
 
@@ -133,7 +140,7 @@ class EnvironmentLock:
                                         ENVIRONMENT_LABEL: dns_label(self.environment)}},
                 "spec": self._spec(now, 0)}
         try:
-            self.client.request("POST", self.collection, query={"fieldManager": "gitdeploy"},
+            self.client.request("POST", self.collection, query={"fieldManager": FIELD_MANAGER},
                                 body=body)
         except ApiStatusError as error:
             if error.status == 409:  # someone else created it first: look again
@@ -146,8 +153,8 @@ class EnvironmentLock:
 
     def _create_namespace(self) -> None:
         self.note(f"creating namespace {self.namespace} for gitdeploy's records and lock")
-        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
-        self.client.apply(f"/api/v1/namespaces/{self.namespace}", body, dry_run=False)
+        body = {"apiVersion": "v1", "kind": NAMESPACE_KIND, "metadata": {"name": self.namespace}}
+        self.client.apply(api_path("v1", "namespaces", name=self.namespace), body, dry_run=False)
 
     def _take(self, lease: dict[str, Any], state: LeaseState, now: datetime.datetime) -> bool:
         transitions = state.transitions + (1 if state.holder != self.holder else 0)
@@ -155,7 +162,7 @@ class EnvironmentLock:
         if state.holder == self.holder and state.acquired:
             body["spec"]["acquireTime"] = _micro(state.acquired)
         try:
-            self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"},
+            self.client.request("PUT", self.path, query={"fieldManager": FIELD_MANAGER},
                                 body=body)
         except ApiStatusError as error:
             if error.status in (404, 409):  # changed or deleted meanwhile: look again
@@ -170,7 +177,7 @@ class EnvironmentLock:
             self.lost.set()
             return
         body = _for_update(lease, {**lease["spec"], "renewTime": _micro(_utcnow())})
-        self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"}, body=body)
+        self.client.request("PUT", self.path, query={"fieldManager": FIELD_MANAGER}, body=body)
 
     def release(self) -> bool:
         """Give the lease back if we still hold it; True when it was released."""
@@ -192,7 +199,7 @@ class EnvironmentLock:
             spec = {k: v for k, v in lease["spec"].items()
                     if k not in ("holderIdentity", "acquireTime", "renewTime")}
             try:
-                self.client.request("PUT", self.path, query={"fieldManager": "gitdeploy"},
+                self.client.request("PUT", self.path, query={"fieldManager": FIELD_MANAGER},
                                     body=_for_update(lease, spec))
             except ApiStatusError as error:
                 if error.status == 409:

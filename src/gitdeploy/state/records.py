@@ -15,8 +15,15 @@ from typing import Any
 from gitdeploy import __version__
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
+from gitdeploy.objects.kinds import api_path
 from gitdeploy.objects.manifests import Manifest
-from gitdeploy.objects.names import ENVIRONMENT_LABEL, MANAGED_BY, dns_label, record_name
+from gitdeploy.objects.names import (
+    ENVIRONMENT_LABEL,
+    FIELD_MANAGER,
+    MANAGED_BY,
+    dns_label,
+    record_name,
+)
 from gitdeploy.objects.secrets import SECRET_FIELDS, is_secret
 from gitdeploy.results import (
     DEPLOY,
@@ -159,7 +166,7 @@ class RecordStore:
         self.client = client
         self.namespace = namespace
         self.environment = environment
-        self.collection = f"/api/v1/namespaces/{namespace}/configmaps"
+        self.collection = api_path("v1", "configmaps", namespace=namespace)
 
     def list(self) -> list[DeployRecord]:
         """Newest first."""
@@ -180,7 +187,7 @@ class RecordStore:
         beyond the newest `keep`. One LIST, one POST, and a DELETE per record dropped."""
         existing = self.list()
         record = make(existing[0].sequence + 1 if existing else 1)
-        self.client.request("POST", self.collection, query={"fieldManager": "gitdeploy"},
+        self.client.request("POST", self.collection, query={"fieldManager": FIELD_MANAGER},
                             body=_to_configmap(record, self.namespace))
         for old in existing[max(keep - 1, 0):]:
             try:

@@ -15,12 +15,12 @@ from gitdeploy.config.environments import ENVIRONMENTS_DIR, Environment, load_en
 from gitdeploy.config.settings import SETTINGS_FILE
 from gitdeploy.config.sources import SourceTree
 from gitdeploy.errors import GitdeployError, SettingsError
+from gitdeploy.objects import kinds
+from gitdeploy.objects.kinds import CRD_API_VERSION, is_crd
 from gitdeploy.objects.manifests import Manifest
 from gitdeploy.objects.secrets import SECRET_FIELDS, is_secret
 from gitdeploy.render.environment import render_environment
 from gitdeploy.results import EnvironmentCheck, Problem, ValidationReport
-
-CRD_API = "apiextensions.k8s.io/v1"
 
 
 def default_version() -> str:
@@ -33,11 +33,6 @@ def supported_versions() -> set[str]:
 
 def _key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
-
-
-def _title(manifest: Manifest) -> str:
-    where = f"{manifest.namespace}/" if manifest.namespace else ""
-    return f"{manifest.kind} {where}{manifest.name}"
 
 
 def _path(parts: Iterable[Any]) -> str:
@@ -59,7 +54,7 @@ def _crd_schemas(manifests: Iterable[Manifest]) -> dict[tuple[str, str], dict[st
     """(apiVersion, kind) -> openAPIV3Schema, for every CRD version in the repository."""
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     for manifest in manifests:
-        if manifest.kind != "CustomResourceDefinition" or manifest.api_version != CRD_API:
+        if not is_crd(manifest.group, manifest.kind) or manifest.api_version != CRD_API_VERSION:
             continue
         spec = manifest.body.get("spec") or {}
         kind = (spec.get("names") or {}).get("kind")
@@ -72,7 +67,8 @@ def _crd_schemas(manifests: Iterable[Manifest]) -> dict[tuple[str, str], dict[st
 
 def _check_object(manifest: Manifest, version: str,
                   crds: dict[tuple[str, str], dict[str, Any]]) -> Problem | None:
-    where, title = str(manifest.origin), _title(manifest)
+    where = str(manifest.origin)
+    title = kinds.title(manifest.kind, manifest.namespace, manifest.name)
     schema = crds.get((manifest.api_version, manifest.kind))
     if schema is not None:
         error = jsonschema.exceptions.best_match(
