@@ -1,7 +1,7 @@
 """The project's own errors and the exit codes they map to.
 
 Every module raises a subclass of `GitdeployError` for problems a user can fix; the error
-boundary in `boundary.py` prints its message and exits with `exit_code`.
+boundary in `cli/boundary.py` prints its message and exits with `exit_code`.
 """
 
 from __future__ import annotations
