@@ -323,9 +323,6 @@ def test_the_same_release_in_two_namespaces_is_allowed() -> None:
                                                                    ("web", "two")]
 
 
-@pytest.mark.xfail(strict=True, reason="the duplicate-release check compares the written "
-                   "namespaces: a chart without one is in the environment's namespace, the "
-                   "same as a chart naming it explicitly")
 def test_the_same_release_in_the_defaulted_and_the_explicit_namespace_is_refused() -> None:
     message = error_of("context: x\nnamespace: shop\ncharts:\n  - release: web\n    chart: ./a\n"
                        "  - release: web\n    chart: ./b\n    namespace: shop\n")

@@ -123,9 +123,6 @@ def test_objects_are_left_out_when_even_empty_blocks_do_not_fit() -> None:
     assert "**30 change(s)**" in text
 
 
-@pytest.mark.xfail(strict=True, reason="an object whose diff was shortened and whose block was "
-                   "then dropped is counted twice: the note reports more shortened or left-out "
-                   "diffs than there are objects")
 def test_the_note_counts_each_object_once() -> None:
     plan = builders.plan([changed(f"cm-{n:02d}", 2) for n in range(30)])
     text = markdown.plan(plan, limit=3_000)

@@ -303,13 +303,14 @@ def parse_settings(text: str, path: Path) -> Settings:
             load_restrictor=kustomize.get("loadRestrictor", "rootOnly"),
             enable_helm=kustomize.get("enableHelm", False),
             helm_command=kustomize.get("helmCommand"), binary=kustomize.get("binary")),
-        charts=_charts(top.get("charts", []), path),
+        charts=_charts(top.get("charts", []), path, top.get("namespace", DEFAULT_NAMESPACE)),
         wait=WaitOptions(enabled=wait.get("enabled", True),
                          timeout=wait.get("timeout", DEFAULT_WAIT_TIMEOUT)),
     )
 
 
-def _charts(entries: list[dict[Any, Any]], path: Path) -> tuple[ChartSpec, ...]:
+def _charts(entries: list[dict[Any, Any]], path: Path, namespace: str
+            ) -> tuple[ChartSpec, ...]:
     charts: list[ChartSpec] = []
     for index, entry in enumerate(entries):
         prefix = f"charts[{index}]."
@@ -328,7 +329,8 @@ def _charts(entries: list[dict[Any, Any]], path: Path) -> tuple[ChartSpec, ...]:
         if not spec.is_remote and spec.version:
             raise SettingsError(f"{path}: '{prefix}version' applies only to a chart from "
                                 f"'repo' or oci://; a chart folder has its own Chart.yaml")
-        if any(c.release == spec.release and c.namespace == spec.namespace for c in charts):
+        if any(c.release == spec.release and (c.namespace or namespace) == (
+                spec.namespace or namespace) for c in charts):
             raise SettingsError(f"{path}: two charts with release '{spec.release}' in the same "
                                 f"namespace")
         charts.append(spec)

@@ -69,7 +69,8 @@ def _fit(changes: list[Change], budget: int) -> tuple[list[str], int]:
     dropped = len(changes) - len(blocks)
     if dropped:
         blocks.append(f"\n... and {dropped} more object(s) not shown.\n")
-    return blocks, len(shortened) + dropped
+    shown_shortened = sum(1 for index in shortened if index < len(changes) - dropped)
+    return blocks, shown_shortened + dropped
 
 
 def apply_report(report: ApplyReport) -> str:
