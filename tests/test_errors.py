@@ -146,3 +146,32 @@ def test_a_wrong_command_line_exits_1_never_2(dev: ConfigRepo, cli, args: tuple[
     result = cli(*args)
     assert result.exit_code == 1, result.output
     assert "Usage:" in result.output
+
+
+# What a real kube-apiserver v1.36 answers to a server-side apply of an object it cannot accept.
+INVALID_OBJECT_ANSWERS = {
+    "unknown-field": (500, "failed to create typed patch object (shop/settings; /v1, "
+                           "Kind=ConfigMap): .sops: field not declared in schema"),
+    "wrong-type": (500, "failed to create typed patch object (shop/settings; /v1, "
+                        "Kind=ConfigMap): errors:\n  .data.on: expected string, got "
+                        "&value.valueUnstructured{Value:true}"),
+    "bad-base64": (500, "failed to convert new object (shop/settings; /v1, Kind=ConfigMap) to "
+                        "proper version: illegal base64 data at input byte 3"),
+    "invalid": (422, 'ConfigMap "settings" is invalid: data: Forbidden: field is immutable '
+                     "when `immutable` is set"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_OBJECT_ANSWERS))
+def test_an_object_the_server_refuses_is_an_input_error_never_a_retry(
+        dev: ConfigRepo, cli, api_server: TestApiServer, case: str) -> None:
+    status, message = INVALID_OBJECT_ANSWERS[case]
+    api_server.inject(Fault(method="PATCH", path="/configmaps/", status=status, dry_run=True,
+                            message=message))
+    dev.commit()
+    err = refused(cli, api_server)
+    assert "the API server rejected 1 object(s) (dry run)" in err
+    assert "ConfigMap default/settings (environments/dev/app.yaml:1): PATCH" in err
+    assert message.splitlines()[0] in err
+    assert "fix these objects in their files" in err
+    assert "retry" not in err

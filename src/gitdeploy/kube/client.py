@@ -20,12 +20,29 @@ RequestLog = Callable[[str], None]
 APPLY_PATCH = "application/apply-patch+yaml"
 
 
+# The API server answers some invalid objects with a 500, not a 400 or 422: a server-side apply
+# whose object does not fit the schema ("failed to create typed patch object (...): .sops: field
+# not declared in schema"), or that cannot be converted ("failed to convert new object (...):
+# illegal base64 data at input byte 3").
+_INVALID_OBJECT_500 = ("failed to create typed patch object", "failed to convert new object")
+
+
 class ApiStatusError(KubeError):
     """The server answered with an error status; `status`, `reason` and `body` are its own."""
 
     def __init__(self, message: str, *, status: int, reason: str, body: dict[str, Any]) -> None:
         super().__init__(message, status=status, reason=reason)
         self.body = body
+
+    @property
+    def invalid_object(self) -> bool:
+        """The server refused the object itself (schema, types, values): an input error that
+        no retry can fix."""
+        return is_invalid_object(self.status, str(self.body.get("message") or ""))
+
+
+def is_invalid_object(status: int, message: str) -> bool:
+    return status in (400, 422) or (status == 500 and message.startswith(_INVALID_OBJECT_500))
 
 
 def _describe(method: str, path: str) -> str:
@@ -149,8 +166,13 @@ def _status_error(method: str, path: str, status: int, data: dict[str, Any]) -> 
         field = cause.get("field")
         if field and field not in message:
             details.append(f"{field}: {cause.get('message', '')}")
-    hint = _HINTS.get(status) or ("the API server failed: retry, or check its health"
-                                  if status >= 500 else None)
+    if is_invalid_object(status, message):
+        hint: str | None = ("the API server does not accept the object as written (an unknown "
+                            "field, a wrong type or an invalid value): fix it in its file; "
+                            "running again will not help")
+    else:
+        hint = _HINTS.get(status) or ("the API server failed: retry, or check its health"
+                                      if status >= 500 else None)
     if hint:
         details.append(hint)
     text = f"{_describe(method, path)}: {status} {reason or 'error'}: {message}"

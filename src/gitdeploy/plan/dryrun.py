@@ -146,7 +146,7 @@ def _dry_run(items: list[_Item], client: KubeClient, concurrency: int) -> None:
         try:
             item.result = client.apply(item.path, item.manifest.body, dry_run=True)
         except ApiStatusError as error:
-            if error.status in (401, 403) or error.status >= 500:
+            if error.status in (401, 403) or (error.status >= 500 and not error.invalid_object):
                 raise
             return f"{item.manifest.key} ({item.manifest.origin}): {error.message}"
         return ""
@@ -155,7 +155,8 @@ def _dry_run(items: list[_Item], client: KubeClient, concurrency: int) -> None:
     problems = [problem for problem in map_bounded(run, verified, concurrency) if problem]
     if problems:
         raise KubeError(f"the API server rejected {len(problems)} object(s) (dry run)",
-                        problems)
+                        [*problems, "fix these objects in their files: the server does not "
+                                    "accept them as written, so running again will not help"])
 
 
 def _deletion(member: Member) -> Change:
