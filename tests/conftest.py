@@ -1,12 +1,13 @@
 """Shared fixtures: tripwires against the user's real kubeconfig and home, real git
-repositories in tmp_path, the local test API server, and a CLI runner."""
+repositories in tmp_path, the local test API server, a CLI runner, and the test inputs: the
+suite's own in tests/fixtures, and the real-world ones beside the repository."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tests.kubeapi.server import TestApiServer
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "environments"
+FIXTURES = PROJECT / "tests" / "fixtures"
 REALWORLD = PROJECT.parent / "shared" / "realworld"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -29,6 +31,90 @@ GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+def realworld_path(relative: str) -> Path:
+    """A real-world input of ../shared/realworld. The calling test skips when it is absent, as
+    in a clone of the repository on its own."""
+    path = REALWORLD / relative
+    if not path.exists():
+        pytest.skip(f"real-world input {relative}: {path} is not beside the repository: the "
+                    f"real-world inputs come with the project's shared folder")
+    return path
+
+
+def large_crd() -> str:
+    """A CustomResourceDefinition of about 400 KB, as operators generate them: a schema of many
+    documented fields. Written when the monitoring input is copied, rather than kept."""
+    sections: dict[str, Any] = {}
+    for section in range(40):
+        settings = {
+            f"setting{index:02d}": {
+                "description": (f"Setting {index} of section {section}. It applies to every "
+                                f"recording of the collector; when it is unset the collector "
+                                f"keeps its default, and a change takes effect at the next "
+                                f"reload of its configuration."),
+                "type": "string" if index % 3 else "integer",
+            }
+            for index in range(40)
+        }
+        sections[f"section{section:02d}"] = {
+            "description": f"Settings of section {section}.", "type": "object",
+            "properties": settings}
+    body = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "recorders.monitoring.example.com"},
+        "spec": {
+            "group": "monitoring.example.com",
+            "names": {"kind": "Recorder", "listKind": "RecorderList", "plural": "recorders",
+                      "singular": "recorder"},
+            "scope": "Namespaced",
+            "versions": [{
+                "name": "v1", "served": True, "storage": True,
+                "schema": {"openAPIV3Schema": {
+                    "description": "A Recorder keeps series of the collector's samples.",
+                    "type": "object",
+                    "properties": {
+                        "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                        "metadata": {"type": "object"},
+                        "spec": {"type": "object", "properties": sections}}}},
+            }],
+        },
+    }
+    return yaml.safe_dump(body, sort_keys=False, width=100)
+
+
+# Files of tests/fixtures that are written when their folder is copied, not kept in it.
+GENERATED: dict[str, Callable[[], str]] = {
+    "monitoring/manifests/setup/0recorders-crd.yaml": large_crd,
+}
+
+
+@dataclass(frozen=True)
+class Input:
+    """A folder of test input: one of the suite's own in tests/fixtures, or with `realworld`
+    one of ../shared/realworld (the test skips when it is absent)."""
+
+    relative: str
+    realworld: bool = False
+
+    @property
+    def path(self) -> Path:
+        return realworld_path(self.relative) if self.realworld else FIXTURES / self.relative
+
+    def child(self, relative: str) -> Input:
+        return Input(f"{self.relative}/{relative}", self.realworld)
+
+    def copy(self, target: Path) -> Path:
+        """Copy the folder to `target`, with the files that are generated rather than kept."""
+        shutil.copytree(self.path, target, dirs_exist_ok=True)
+        if not self.realworld:
+            for relative, content in GENERATED.items():
+                path = Path(relative)
+                if path.is_relative_to(self.relative):
+                    (target / path.relative_to(self.relative)).write_text(content())
+        return target
 
 
 @pytest.fixture(autouse=True)

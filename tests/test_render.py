@@ -1,15 +1,16 @@
 """Loading plain YAML: recursion, multi-document files, lists, defaults, and every loading
-error, including real-world files nobody on this team wrote."""
+error, on the suite's own trees of examples and manifests and on real-world ones written by
+other projects."""
 
 from __future__ import annotations
 
 import json
-import shutil
+from dataclasses import dataclass
 
 import pytest
 
 from tests import objects
-from tests.conftest import REALWORLD, ConfigRepo
+from tests.conftest import ConfigRepo, Input
 
 
 def rendered(cli, env: str) -> list[dict]:
@@ -113,61 +114,114 @@ def test_exclude_skips_paths(repo: ConfigRepo, cli) -> None:
     assert [o["object"]["metadata"]["name"] for o in rendered(cli, "dev")] == ["ok"]
 
 
-def _copy_tree(repo: ConfigRepo, source: str, env: str) -> None:
-    shutil.copytree(REALWORLD / source, repo.root / "environments" / env, dirs_exist_ok=True)
+@dataclass(frozen=True)
+class Examples:
+    """A tree of separate examples that nobody made into one environment, and where its
+    tricky files are."""
+
+    input: Input
+    duplicate_keys: tuple[str, ...]  # "file:line: duplicate key ..." as reported
+    template: str  # a template file that is not YAML
+    not_an_object: str  # YAML that is not a Kubernetes object, as "file:"
+    exclude: tuple[str, ...]  # settings that leave out every file that is not a manifest
+    clashes: int  # objects that separate examples both define
+    clash: str  # one of them, naming both files
+    crlf: str  # a folder of files with CRLF line endings
+    crlf_objects: tuple[tuple[str, str], ...]  # what it renders: (source, kind)
 
 
-def test_kubernetes_examples_report_every_tricky_file(repo: ConfigRepo, cli) -> None:
-    _copy_tree(repo, "kubernetes-examples", "examples")
+EXAMPLES = [
+    pytest.param(Examples(
+        input=Input("examples"),
+        duplicate_keys=("_archived/batch-queue/worker-controller.yaml:13: duplicate key "
+                        "'selector'",
+                        "credentials-secret.yaml:8: duplicate key 'type'"),
+        template="agent-config-template.yaml",
+        not_an_object="databases/keyvalue/image/files/keyvalue.yaml:",
+        exclude=("*template*.yaml", "_archived/batch-queue", "*/credentials-secret.yaml",
+                 "*/object-store/claim.yaml", "databases/keyvalue/image/files"),
+        clashes=5,
+        clash=("Service default/search: defined in "
+               "environments/examples/_archived/search/production/service.yaml:1 and in "
+               "environments/examples/_archived/search/service.yaml:1"),
+        crlf="_archived/metrics-agent",
+        crlf_objects=(("environments/crlf/agent-daemonset.yaml:3", "DaemonSet"),
+                      ("environments/crlf/agent-rc.yaml:3", "ReplicationController")),
+    ), id="examples"),
+    pytest.param(Examples(
+        input=Input("kubernetes-examples", realworld=True),
+        duplicate_keys=("_archived/openshift-origin/etcd-controller.yaml:12: duplicate key "
+                        "'selector'",
+                        "quobyte-admin-secret.yaml:9: duplicate key 'type'"),
+        template="newrelic-config-template.yaml",
+        not_an_object="databases/cassandra/image/files/cassandra.yaml:",
+        exclude=("*template*.yaml", "_archived/openshift-origin", "*/quobyte-admin-secret.yaml",
+                 "*/scaleio/sc-pvc.yaml", "databases/cassandra/image/files",
+                 "databases/cassandra/java"),
+        clashes=51,
+        clash=("Service default/elasticsearch: defined in "
+               "environments/examples/_archived/elasticsearch/es-svc.yaml:1 and in "
+               "environments/examples/_archived/elasticsearch/production_cluster/es-svc.yaml:1"),
+        crlf="_archived/sysdig-cloud",
+        crlf_objects=(("environments/crlf/sysdig-daemonset.yaml:3", "DaemonSet"),
+                      ("environments/crlf/sysdig-rc.yaml:3", "ReplicationController")),
+    ), id="kubernetes-examples"),
+]
+
+
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_examples_report_every_tricky_file(repo: ConfigRepo, cli, examples: Examples) -> None:
+    examples.input.copy(repo.root / "environments/examples")
     repo.settings("examples", context="dev")
     result = cli("render", "examples")
     assert result.exit_code == 1
     err = result.stderr
     # duplicate keys, with file and line
-    assert "_archived/openshift-origin/etcd-controller.yaml:12: duplicate key 'selector'" in err
-    assert "quobyte-admin-secret.yaml:9: duplicate key 'type'" in err
+    for duplicate in examples.duplicate_keys:
+        assert duplicate in err
     # template files that are not YAML objects
-    assert "newrelic-config-template.yaml" in err
+    assert examples.template in err
     # YAML that is not a Kubernetes object
-    assert "databases/cassandra/image/files/cassandra.yaml:" in err
+    assert examples.not_an_object in err
     assert "not a Kubernetes object" in err
 
 
-def test_kubernetes_examples_load_once_tricky_files_are_excluded(repo: ConfigRepo, cli) -> None:
-    _copy_tree(repo, "kubernetes-examples", "examples")
-    repo.settings("examples", context="dev", exclude=[
-        "*template*.yaml", "_archived/openshift-origin", "*/quobyte-admin-secret.yaml",
-        "*/scaleio/sc-pvc.yaml", "databases/cassandra/image/files", "databases/cassandra/java",
-    ])
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_examples_load_once_tricky_files_are_excluded(repo: ConfigRepo, cli,
+                                                      examples: Examples) -> None:
+    examples.input.copy(repo.root / "environments/examples")
+    repo.settings("examples", context="dev", exclude=list(examples.exclude))
     result = cli("render", "examples", "-o", "json")
     # What is left: separate examples reuse object names; each clash names both files.
     assert result.exit_code == 1
-    assert "51 object(s) defined more than once" in result.stderr
-    assert ("Service default/elasticsearch: defined in "
-            "environments/examples/_archived/elasticsearch/es-svc.yaml:1 and in "
-            "environments/examples/_archived/elasticsearch/production_cluster/es-svc.yaml:1"
-            ) in result.stderr
+    assert f"{examples.clashes} object(s) defined more than once" in result.stderr
+    assert examples.clash in result.stderr
     assert "duplicate key" not in result.stderr and "not a Kubernetes object" not in result.stderr
 
 
-def test_kubernetes_examples_crlf_files_load(repo: ConfigRepo, cli) -> None:
-    _copy_tree(repo, "kubernetes-examples/_archived/sysdig-cloud", "sysdig")
-    assert b"\r\n" in (repo.root / "environments/sysdig/sysdig-rc.yaml").read_bytes()
-    repo.settings("sysdig", context="dev")
-    found = rendered(cli, "sysdig")
-    assert [(o["source"], o["object"]["kind"]) for o in found] == [
-        ("environments/sysdig/sysdig-daemonset.yaml:3", "DaemonSet"),
-        ("environments/sysdig/sysdig-rc.yaml:3", "ReplicationController"),
-    ]
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_examples_crlf_files_load(repo: ConfigRepo, cli, examples: Examples) -> None:
+    examples.input.child(examples.crlf).copy(repo.root / "environments/crlf")
+    for source, _ in examples.crlf_objects:
+        assert b"\r\n" in (repo.root / source.rsplit(":", 1)[0]).read_bytes()
+    repo.settings("crlf", context="dev")
+    found = rendered(cli, "crlf")
+    assert [(o["source"], o["object"]["kind"]) for o in found] == list(examples.crlf_objects)
 
 
-def test_kube_prometheus_manifests_with_lists_and_large_crds(repo: ConfigRepo, cli) -> None:
-    _copy_tree(repo, "kube-prometheus/manifests", "monitoring")
+@pytest.mark.parametrize(("monitoring", "crds"), [
+    pytest.param(Input("monitoring/manifests"), 3, id="monitoring"),
+    pytest.param(Input("kube-prometheus/manifests", realworld=True), 10, id="kube-prometheus"),
+])
+def test_manifests_with_lists_and_large_crds(repo: ConfigRepo, cli, monitoring: Input,
+                                             crds: int) -> None:
+    monitoring.copy(repo.root / "environments/monitoring")
     repo.settings("monitoring", context="dev", namespace="monitoring")
     found = rendered(cli, "monitoring")
     kinds = [o["object"]["kind"] for o in found]
     assert "ConfigMapList" not in kinds and "RoleList" not in kinds
-    assert kinds.count("CustomResourceDefinition") >= 10
+    assert {"ConfigMap", "Role", "RoleBinding"} <= set(kinds)  # the lists' items
+    assert kinds.count("CustomResourceDefinition") >= crds
     sizes = [len(json.dumps(o["object"])) for o in found]
     assert max(sizes) > 300_000  # the large CRDs arrive whole
     secrets = [o for o in found if o["object"]["kind"] == "Secret"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
+from dataclasses import dataclass
+
+import pytest
 
 from tests import objects
-from tests.conftest import REALWORLD, ConfigRepo
+from tests.conftest import ConfigRepo, Input
 
 HPA_V2BETA2 = {"apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutoscaler",
                "metadata": {"name": "web"},
@@ -20,9 +22,55 @@ def test_the_bundled_example_is_valid(example_repo: ConfigRepo, cli) -> None:
     assert "All 3 environment(s) are valid." in result.stdout
 
 
-def test_kubernetes_examples_report_removed_versions_invalid_fields_and_yaml_errors(
-        repo: ConfigRepo, cli) -> None:
-    shutil.copytree(REALWORLD / "kubernetes-examples", repo.root / "environments/examples")
+@dataclass(frozen=True)
+class Examples:
+    """A tree of separate examples, and problems validate finds in it: (source, object,
+    message), the object None for a file that is not valid YAML."""
+
+    input: Input
+    removed: tuple[str, str, str]  # an API version removed from Kubernetes ("Kind in version")
+    wrong_type: tuple[str, str, str]  # a field of the wrong type
+    yaml_problem: tuple[str, None, str]
+    unknown_field: str  # a field no schema has, as the text output shows it
+    problems: int  # at least this many, all reported at once
+
+
+EXAMPLES = [
+    pytest.param(Examples(
+        input=Input("examples"),
+        removed=("_archived/volumes/flex/daemonset.yaml:1", "DaemonSet default/flex-installer",
+                 "DaemonSet in extensions/v1beta1"),
+        wrong_type=("_archived/volumes/fibre-channel/pod.yaml:1",
+                    "Pod default/fibre-channel-reader",
+                    "spec.volumes[0].fc.lun: '<the LUN number>' is not of type 'integer', "
+                    "'null'"),
+        yaml_problem=("_archived/batch-queue/worker-controller.yaml:13", None,
+                      "duplicate key 'selector'"),
+        unknown_field="_archived/volumes/rbd/pod.yaml:1: Pod default/rbd-reader: "
+                      "spec.volumes[0].rbd: Additional properties are not allowed",
+        problems=13,
+    ), id="examples"),
+    pytest.param(Examples(
+        input=Input("kubernetes-examples", realworld=True),
+        removed=("_archived/volumes/flexvolume/deploy/ds.yaml:1", "DaemonSet default/flex-ds",
+                 "DaemonSet in extensions/v1beta1"),
+        wrong_type=("_archived/volumes/fibre_channel/fc.yaml:1",
+                    "Pod default/fibre-channel-example-pod",
+                    "spec.volumes[0].fc.lun: '<ADD LUN ID Here>' is not of type 'integer', "
+                    "'null'"),
+        yaml_problem=("_archived/openshift-origin/etcd-controller.yaml:12", None,
+                      "duplicate key 'selector'"),
+        unknown_field="_archived/volumes/rbd/rbd.yaml:1: Pod default/rbd: spec.volumes[0].rbd: "
+                      "Additional properties are not allowed",
+        problems=51,
+    ), id="kubernetes-examples"),
+]
+
+
+@pytest.mark.parametrize("examples", EXAMPLES)
+def test_examples_report_removed_versions_invalid_fields_and_yaml_errors(
+        repo: ConfigRepo, cli, examples: Examples) -> None:
+    examples.input.copy(repo.root / "environments/examples")
     repo.settings("examples", context="x")
     repo.settings("good", context="x")
     repo.write("environments/good/app.yaml", objects.deployment("web"))
@@ -33,21 +81,20 @@ def test_kubernetes_examples_report_removed_versions_invalid_fields_and_yaml_err
     envs = {env["name"]: env for env in doc["environments"]}
     assert envs["good"]["problems"] == [] and envs["good"]["objects"] == 1
     problems = {(p["source"], p["object"], p["message"]) for p in envs["examples"]["problems"]}
-    root = "environments/examples/_archived"
-    assert (f"{root}/volumes/flexvolume/deploy/ds.yaml:1", "DaemonSet default/flex-ds",
-            "unknown kind DaemonSet in extensions/v1beta1 for Kubernetes "
-            f"{envs['examples']['kubernetesVersion']} (an API version removed from Kubernetes, "
-            "or a CRD that is not in this repository)") in problems
-    assert (f"{root}/volumes/fibre_channel/fc.yaml:1", "Pod default/fibre-channel-example-pod",
-            "spec.volumes[0].fc.lun: '<ADD LUN ID Here>' is not of type 'integer', "
-            "'null'") in problems
-    assert (f"{root}/openshift-origin/etcd-controller.yaml:12", None,
-            "duplicate key 'selector'") in problems
-    assert len(problems) == doc["problems"] > 50  # all reported at once
+    root = "environments/examples"
+    source, name, kind = examples.removed
+    assert (f"{root}/{source}", name,
+            f"unknown kind {kind} for Kubernetes {envs['examples']['kubernetesVersion']} (an "
+            "API version removed from Kubernetes, or a CRD that is not in this repository)"
+            ) in problems
+    source, name, message = examples.wrong_type
+    assert (f"{root}/{source}", name, message) in problems
+    source, _, message = examples.yaml_problem
+    assert (f"{root}/{source}", None, message) in problems
+    assert len(problems) == doc["problems"] >= examples.problems  # all reported at once
     text = cli("validate", "examples")
     assert text.exit_code == 1
-    assert f"{root}/volumes/rbd/rbd.yaml:1: Pod default/rbd: spec.volumes[0].rbd: " \
-           "Additional properties are not allowed" in text.stdout
+    assert f"{root}/{examples.unknown_field}" in text.stdout
 
 
 def test_custom_resources_are_checked_against_crds_in_the_repository(repo: ConfigRepo,

@@ -5,10 +5,11 @@ the one that must time out asks for a node that no cluster has."""
 from __future__ import annotations
 
 import json
-import shutil
+
+import pytest
 
 from tests import objects
-from tests.conftest import REALWORLD, ConfigRepo
+from tests.conftest import ConfigRepo, Input
 from tests.e2e.conftest import Cluster
 
 WAIT = {"enabled": True, "timeout": "60s"}
@@ -51,22 +52,26 @@ def test_plain_yaml_and_a_kustomization_apply_wait_and_diff_clean(
     assert again.exit_code == 0, again.output
 
 
-def test_helm_chart_applies_waits_and_diffs_clean(repo: ConfigRepo, cluster: Cluster,
-                                                  cli) -> None:
+@pytest.mark.parametrize(("chart", "name"), [
+    pytest.param(Input("charts/greeter"), "greeter", id="greeter"),
+    pytest.param(Input("podinfo/charts/podinfo", realworld=True), "podinfo", id="podinfo"),
+])
+def test_helm_chart_applies_waits_and_diffs_clean(repo: ConfigRepo, cluster: Cluster, cli,
+                                                  chart: Input, name: str) -> None:
     ns = cluster.namespace
-    shutil.copytree(REALWORLD / "podinfo" / "charts" / "podinfo", repo.root / "charts/podinfo")
+    chart.copy(repo.root / "charts" / name)
     repo.write("environments/e2e/namespace.yaml", objects.namespace(ns))
     repo.write("environments/e2e/values.yaml", {"replicaCount": 0})
     cluster.settings(repo, wait=WAIT, charts=[{
-        "release": "web", "chart": "../../charts/podinfo", "valuesFiles": ["values.yaml"]}])
+        "release": "web", "chart": f"../../charts/{name}", "valuesFiles": ["values.yaml"]}])
     repo.commit()
     result = cli("apply", "e2e", "--yes")
     assert result.exit_code == 0, result.output
     assert "All 3 object(s) of e2e ready" in result.stdout
-    deployment = cluster.apps().read_namespaced_deployment("web-podinfo", ns)
+    deployment = cluster.apps().read_namespaced_deployment(f"web-{name}", ns)
     assert deployment.spec.replicas == 0
     assert deployment.metadata.labels["app.kubernetes.io/managed-by"] == "Helm"
-    assert cluster.core().read_namespaced_service("web-podinfo", ns).spec.ports
+    assert cluster.core().read_namespaced_service(f"web-{name}", ns).spec.ports
     secrets = cluster.core().list_namespaced_secret(ns).items
     assert not [s for s in secrets if s.metadata.name.startswith("sh.helm.release")]
     again = cli("diff", "e2e", "--exit-code")
