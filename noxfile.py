@@ -63,6 +63,15 @@ def cluster(session: nox.Session) -> None:
 
 
 @nox.session
+def conformance(session: nox.Session) -> None:
+    """The test API server against the answers recorded from kube-apiserver v1.36.2 in
+    ../shared/apiserver-traces: prints the conformance table (`-- --details` lists every
+    difference, `-- --scenario NAME` replays one scenario). Not run by default."""
+    _install(session, "test")
+    session.run("python", "-m", "tests.kubeapi.conformance", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     _install(session, "lint")
     session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")

@@ -137,7 +137,7 @@ def test_orphans_documents(repo: ConfigRepo, kubeconfig, cli, api_server) -> Non
     repo.commit()
     cluster = api_server.cluster
     cluster.create(cluster.find_type("", "v1", "configmaps"), "v1", "default",
-                   objects.configmap("stray", {}), "kubectl", False)
+                   objects.configmap("stray", {"k": "v"}), "kubectl", False)
     doc = json.loads(cli("orphans", "dev", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
                         "namespaces", "items", "unchecked"}

@@ -21,7 +21,7 @@ def test_markdown_comment_with_deletions_and_orphans(repo: ConfigRepo, kubeconfi
     repo.commit("change")
     cluster = api_server.cluster
     cluster.create(cluster.find_type("", "v1", "configmaps"), "v1", "default",
-                   objects.configmap("stray", {}), "kubectl", False)
+                   objects.configmap("stray", {"k": "v"}), "kubectl", False)
     result = cli("diff", "dev", "--orphans", "-o", "markdown")
     assert result.exit_code == 0, result.output
     text = result.stdout

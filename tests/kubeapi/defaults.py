@@ -7,6 +7,7 @@ errors come back as the real server's 422 Status.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Any
 
@@ -45,7 +46,11 @@ def _template_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def apply_defaults(group: str, kind: str, obj: dict[str, Any], allocate_ip: Any) -> None:
+def set_defaults(group: str, kind: str, obj: dict[str, Any]) -> None:
+    """The defaults the server fills in when it decodes a request. An Update manager owns
+    those its write added (ssa-unknown-field.jsonl#11: `type` of a created Secret); an Apply
+    manager does not."""
+    _drop_empty(obj)
     spec = obj.get("spec")
     if kind == "Deployment" and group == "apps" and isinstance(spec, dict):
         spec.setdefault("replicas", 1)
@@ -75,11 +80,6 @@ def apply_defaults(group: str, kind: str, obj: dict[str, Any], allocate_ip: Any)
         spec.setdefault("type", "ClusterIP")
         spec.setdefault("sessionAffinity", "None")
         if spec["type"] != "ExternalName":
-            if "clusterIP" not in spec:
-                spec["clusterIP"] = allocate_ip()
-            spec.setdefault("clusterIPs", [spec["clusterIP"]])
-            spec.setdefault("ipFamilies", ["IPv4"])
-            spec.setdefault("ipFamilyPolicy", "SingleStack")
             spec.setdefault("internalTrafficPolicy", "Cluster")
         for port in spec.get("ports") or []:
             if isinstance(port, dict):
@@ -93,15 +93,85 @@ def apply_defaults(group: str, kind: str, obj: dict[str, Any], allocate_ip: Any)
             for key, value in string_data.items():
                 data[key] = base64.b64encode(str(value).encode()).decode()
     elif kind == "Namespace" and group == "":
-        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         labels = obj["metadata"].setdefault("labels", {})
         labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
-        obj["status"] = {"phase": "Active"}
     pod_spec = _template_spec(obj)
     if pod_spec is not None:
         _pod_spec_defaults(pod_spec)
     if kind == "Pod" and group == "" and isinstance(spec, dict):
         _pod_spec_defaults(spec)
+
+
+def _drop_empty(obj: dict[str, Any]) -> None:
+    """Empty maps and lists of fields declared `omitempty` do not survive decoding."""
+    metadata = obj.get("metadata")
+    for container, names in ((metadata, ("labels", "annotations", "finalizers",
+                                         "ownerReferences")),
+                             (obj, ("data", "binaryData", "stringData"))):
+        if isinstance(container, dict):
+            for name in names:
+                if name in container and container[name] in ({}, [], None):
+                    del container[name]
+
+
+def prepare(group: str, kind: str, obj: dict[str, Any], old: dict[str, Any] | None,
+            allocate_ip: Any) -> None:
+    """What the registry sets on a write, after field ownership is settled (nobody owns it):
+    a Service's cluster IPs (allocated once, kept when the configuration drops them, gone for
+    an ExternalName), a Namespace's finalizers and phase."""
+    spec = obj.get("spec")
+    if kind == "Service" and group == "" and isinstance(spec, dict):
+        ip_fields = ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy")
+        if spec.get("type") == "ExternalName":
+            for name in (*ip_fields, "internalTrafficPolicy"):
+                spec.pop(name, None)
+            return
+        old_spec = (old or {}).get("spec") or {}
+        for name in ip_fields:
+            if name not in spec and name in old_spec:
+                spec[name] = old_spec[name]
+        if "clusterIP" not in spec:
+            spec["clusterIP"] = allocate_ip()
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+    elif kind == "Namespace" and group == "":
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj["status"] = (old or {}).get("status") or {"phase": "Active"}
+
+
+def zero_object(group: str, kind: str, builtin: bool = True) -> dict[str, Any]:
+    """The zero value of a kind as the server sees it before a create: non-pointer structs
+    exist (empty), lists without omitempty exist (null). A create's Update manager owns the
+    maps and lists it adds with a `.` marker, not these."""
+    if not builtin:
+        return {}
+    template = {"metadata": {"creationTimestamp": None}, "spec": {"containers": None}}
+    obj: dict[str, Any] = {"metadata": {"creationTimestamp": None}}
+    if kind in {"ConfigMap", "Secret", "ServiceAccount", "Endpoints", "Role", "ClusterRole",
+                "ControllerRevision"}:
+        return obj
+    if kind == "Event" and group == "":
+        return {**obj, "involvedObject": {}, "source": {}, "firstTimestamp": None,
+                "lastTimestamp": None, "eventTime": None}
+    if kind in {"RoleBinding", "ClusterRoleBinding"}:
+        return {**obj, "roleRef": {"apiGroup": "", "kind": "", "name": ""}}
+    spec: dict[str, Any] = {}
+    if kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}:
+        spec["template"] = template
+    if kind in {"StatefulSet", "DaemonSet"}:
+        spec["updateStrategy"] = {}
+    if kind == "Deployment":
+        spec["strategy"] = {}
+    if kind == "CronJob":
+        spec["jobTemplate"] = {"metadata": {"creationTimestamp": None},
+                               "spec": {"template": template}}
+    if kind == "Pod":
+        spec["containers"] = None
+    if kind == "CustomResourceDefinition":
+        spec.update({"group": "", "names": {"plural": "", "kind": ""}, "scope": "",
+                     "versions": None})
+    return {**obj, "spec": spec, "status": {}}
 
 
 def _go_map(value: Any) -> str:
@@ -111,10 +181,36 @@ def _go_map(value: Any) -> str:
     return repr(value)
 
 
-def validate(group: str, kind: str, plural: str, obj: dict[str, Any]) -> None:
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _immutable(group: str, kind: str, old: dict[str, Any], obj: dict[str, Any]
+               ) -> list[tuple[str, str]]:
+    """Fields an update may not change (immutable-fields.jsonl)."""
+    causes: list[tuple[str, str]] = []
+    spec, old_spec = obj.get("spec") or {}, old.get("spec") or {}
+    if (group, kind) == ("", "Service") and spec.get("type") != "ExternalName":
+        ip = spec.get("clusterIP")
+        if old_spec.get("clusterIP") not in (None, "", "None") and ip != old_spec["clusterIP"]:
+            causes.append(("spec.clusterIPs[0]", f"Invalid value: {_compact([ip])}: may not "
+                           "change once set"))
+    if group == "apps" and kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"} \
+            and old_spec.get("selector") != spec.get("selector"):
+        causes.append(("spec.selector", f"Invalid value: {_compact(spec.get('selector'))}: "
+                       "field is immutable"))
+    if (group, kind) == ("", "ConfigMap") and old.get("immutable"):
+        for name in ("data", "binaryData"):
+            if old.get(name) != obj.get(name):
+                causes.append((name, "Forbidden: field is immutable when `immutable` is set"))
+    return causes
+
+
+def validate(group: str, kind: str, plural: str, obj: dict[str, Any],
+             old: dict[str, Any] | None = None) -> None:
     """Raise a 422 like the real server's for the problems tests exercise."""
     name = obj["metadata"].get("name", "")
-    causes: list[tuple[str, str]] = []
+    causes: list[tuple[str, str]] = _immutable(group, kind, old, obj) if old else []
     pattern = _DNS_LABEL if kind in {"Namespace", "Service"} and group == "" else _DNS_SUBDOMAIN
     if not pattern.match(name) or len(name) > 253:
         causes.append(("metadata.name", f'Invalid value: "{name}": a lowercase RFC 1123 '
@@ -152,6 +248,11 @@ def validate(group: str, kind: str, plural: str, obj: dict[str, Any]) -> None:
                 causes.append((f"spec.ports[{index}].port",
                                f"Invalid value: {number}: must be between 1 and 65535, "
                                "inclusive"))
+    if kind in {"ConfigMap", "Secret"} and group == "":
+        size = sum(len(str(k)) + len(str(v)) for name in ("data", "binaryData")
+                   for k, v in (obj.get(name) or {}).items())
+        if size > 1024 * 1024:  # configmap-1mib.jsonl#2
+            causes.append(("[]", "Too long: may not be more than 1048576 bytes"))
     if kind == "ConfigMap" and group == "":
         for key, value in (obj.get("data") or {}).items():
             if not isinstance(value, str):
@@ -161,3 +262,26 @@ def validate(group: str, kind: str, plural: str, obj: dict[str, Any]) -> None:
                     f"ConfigMap.data of type string (key {key!r})")
     if causes:
         raise invalid(group, kind, name, causes)
+
+
+def initial_status(group: str, kind: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The status a new object is stored with: the registry drops what the client sent and
+    sets its own (ssa-defaults.jsonl, the 201 answers); None: the kind has no status."""
+    if group == "apps" and kind in {"Deployment", "DaemonSet", "ReplicaSet"}:
+        return {}
+    if group == "apps" and kind == "StatefulSet":
+        return {"replicas": 0, "availableReplicas": 0}
+    if group == "batch" and kind in {"Job", "CronJob"}:
+        return {}
+    if (group, kind) in {("", "Service"), ("networking.k8s.io", "Ingress")}:
+        return {"loadBalancer": {}}
+    if (group, kind) == ("", "PersistentVolumeClaim"):
+        return {"phase": "Pending"}
+    if (group, kind) == ("", "Namespace"):
+        return {"phase": "Active"}
+    if (group, kind) == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+        spec = obj.get("spec") or {}
+        return {"conditions": None, "acceptedNames": {"plural": "", "kind": ""},
+                "storedVersions": [v.get("name") for v in spec.get("versions") or []
+                                   if isinstance(v, dict) and v.get("storage")]}
+    return None

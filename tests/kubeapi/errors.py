@@ -13,6 +13,15 @@ class ApiError(Exception):
         self.reason = reason
         self.message = message
         self.details = details
+        self.text: str | None = None  # answered as text/plain instead of a Status
+
+    @classmethod
+    def page_not_found(cls) -> ApiError:
+        """The HTTP mux's 404 for a path no API group serves: plain text, no Status
+        (discovery.jsonl#12, crd-establish-and-cr.jsonl#3)."""
+        error = cls(404, "NotFound", "404 page not found")
+        error.text = "404 page not found\n"
+        return error
 
     def status(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -21,9 +30,10 @@ class ApiError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
         }
+        if self.reason:  # a 500 has none
+            body["reason"] = self.reason
+        body["code"] = self.code
         if self.details is not None:
             body["details"] = self.details
         return body
@@ -36,9 +46,7 @@ class ApiError(Exception):
 
     @classmethod
     def no_resource(cls) -> ApiError:
-        return cls(404, "NotFound", "the server could not find the requested resource",
-                   {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not "
-                                "found"}]})
+        return cls(404, "NotFound", "the server could not find the requested resource", {})
 
     @classmethod
     def bad_request(cls, message: str) -> ApiError:
@@ -72,10 +80,17 @@ def invalid(group: str, kind: str, name: str, causes: list[tuple[str, str]]) -> 
         "name": name,
         **({"group": group} if group else {}),
         "kind": kind,
-        "causes": [
-            {"reason": "FieldValueRequired" if message == "Required value" else
-             "FieldValueInvalid", "message": message, "field": field}
-            for field, message in causes
-        ],
+        "causes": [{"reason": _cause_reason(message), "message": message, "field": field}
+                   for field, message in causes],
     }
     return ApiError(422, "Invalid", f'{qualified} "{name}" is invalid: {summary}', details)
+
+
+def _cause_reason(message: str) -> str:
+    for prefix, reason in (("Required value", "FieldValueRequired"),
+                           ("Forbidden", "FieldValueForbidden"),
+                           ("Unsupported value", "FieldValueNotSupported"),
+                           ("Too long", "FieldValueTooLong")):
+        if message.startswith(prefix):
+            return reason
+    return "FieldValueInvalid"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from tests.kubeapi.errors import ApiError
 
@@ -33,24 +34,29 @@ def parse_selector(text: str) -> Selector:
         if not match:
             raise ApiError.bad_request(f"unable to parse requirement: {term!r}")
         negate, key, op, value, set_op, values = match.groups()
-        if op in ("=", "=="):
-            checks.append(lambda labels, k=key, v=value: labels.get(k) == v)
-        elif op == "!=":
-            checks.append(lambda labels, k=key, v=value: labels.get(k) != v)
-        elif set_op:
-            options = {v.strip() for v in values.split(",") if v.strip()}
-            if set_op == "in":
-                checks.append(lambda labels, k=key, o=options: labels.get(k) in o)
-            else:
-                checks.append(lambda labels, k=key, o=options: labels.get(k) not in o)
-        elif negate:
-            checks.append(lambda labels, k=key: k not in labels)
-        else:
-            checks.append(lambda labels, k=key: k in labels)
+        checks.append(_label_check(key, op or set_op or ("!" if negate else ""), value,
+                                   {v.strip() for v in (values or "").split(",") if v.strip()}))
     return lambda labels: all(check(labels) for check in checks)
 
 
-ObjectSelector = Callable[[dict], bool]
+def _label_check(key: str, op: str, value: str, options: set[str]) -> Selector:
+    def check(labels: dict[str, str]) -> bool:
+        if op in ("=", "=="):
+            return labels.get(key) == value
+        if op == "!=":
+            return labels.get(key) != value
+        if op == "in":
+            return labels.get(key) in options
+        if op == "notin":
+            return labels.get(key) not in options
+        if op == "!":
+            return key not in labels
+        return key in labels
+
+    return check
+
+
+ObjectSelector = Callable[[dict[str, Any]], bool]
 _EVENT_FIELDS = {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
                  "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.fieldPath",
                  "involvedObject.resourceVersion", "reason", "reportingComponent", "source",
@@ -72,14 +78,16 @@ def parse_field_selector(text: str, kind: str) -> ObjectSelector:
             raise ApiError.bad_request(f'field label not supported: {field}')
         path = field.split(".")
 
-        def read(obj: dict, path: list[str] = path) -> str:
-            current: object = obj
-            for part in path:
-                current = current.get(part, "") if isinstance(current, dict) else ""
-            return "" if current is None else str(current)
-
-        if op == "!=":
-            checks.append(lambda obj, r=read, v=value: r(obj) != v)
-        else:
-            checks.append(lambda obj, r=read, v=value: r(obj) == v)
+        checks.append(_field_check(path, op == "!=", value))
     return lambda obj: all(check(obj) for check in checks)
+
+
+def _field_check(path: list[str], negate: bool, value: str) -> ObjectSelector:
+    def check(obj: dict[str, Any]) -> bool:
+        current: object = obj
+        for part in path:
+            current = current.get(part, "") if isinstance(current, dict) else ""
+        found = "" if current is None else str(current)
+        return (found != value) if negate else (found == value)
+
+    return check

@@ -20,12 +20,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from tests.kubeapi.cluster import Cluster
+from tests.kubeapi import decoding
+from tests.kubeapi.cluster import Cluster, DeleteOptions
 from tests.kubeapi.errors import ApiError
 from tests.kubeapi.resources import ResourceType
 from tests.kubeapi.selectors import parse_field_selector, parse_selector
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_REQUEST_BYTES = 3 * 1024 * 1024  # configmap-1mib.jsonl#6
+# /version of the recorded server (discovery.jsonl#1); the commit id stands in for its own.
+VERSION = {
+    "major": "1", "minor": "36", "emulationMajor": "1", "emulationMinor": "36",
+    "minCompatibilityMajor": "1", "minCompatibilityMinor": "35", "gitVersion": "v1.36.2",
+    "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-11-18T10:00:00Z",
+    "goVersion": "go1.26.4", "compiler": "gc", "platform": "linux/amd64",
+}
 
 
 @dataclass
@@ -98,7 +107,8 @@ class TestApiServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def start(self) -> TestApiServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever,
@@ -185,19 +195,28 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         user = ""
+        router = Router(self.api, self.command, parts.path, query, raw, "",
+                        self.headers.get("Content-Type", ""), self.headers.get("User-Agent", ""))
         try:
-            user = self._authenticate()
+            user = router.user = self._authenticate()
+            if length > MAX_REQUEST_BYTES:
+                raise ApiError(413, "RequestEntityTooLarge",
+                               f"Request entity too large: limit is {MAX_REQUEST_BYTES}")
             self._apply_faults(parts.path, "All" in query.get("dryRun", []))
-            status, body = Router(self.api, self.command, parts.path, query, raw, user,
-                                  self.headers.get("Content-Type", ""),
-                                  self.headers.get("User-Agent", "")).route()
+            status, body = router.route()
         except ApiError as error:
             status, body = error.code, error.status()
+            if error.text is not None:
+                body = error.text
         with self.api._lock:
             self.api.requests.append(RequestRecord(self.command, parts.path, query, status, user))
-        payload = json.dumps(body).encode()
+        text = isinstance(body, str)
+        payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        for warning in router.warnings:
+            self.send_header("Warning", warning)
+        self.send_header("Content-Type",
+                         "text/plain; charset=utf-8" if text else "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -243,6 +262,7 @@ class Router:
         self.user = user
         self.content_type = content_type.split(";", maxsplit=1)[0].strip()
         self.user_agent = user_agent
+        self.warnings: list[str] = []  # Warning headers of the answer
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -251,24 +271,34 @@ class Router:
     def route(self) -> tuple[int, Any]:
         s = self.segments
         if s == ["version"]:
-            return 200, {"major": "1", "minor": "34", "gitVersion": "v1.34.0-gitdeploy-test",
-                         "platform": "linux/amd64"}
+            return 200, VERSION
         if s == ["api"]:
             return 200, {"kind": "APIVersions", "versions": ["v1"],
                          "serverAddressByClientCIDRs": []}
         if s == ["apis"]:
             return 200, self._group_list()
+        if s[:1] == ["apis"] and len(s) >= 2 and not self._served_group(s[1]):
+            raise ApiError.page_not_found()
         if s[:1] == ["api"] and len(s) >= 2:
             group, version, rest = "", s[1], s[2:]
         elif s[:1] == ["apis"] and len(s) >= 3:
             group, version, rest = s[1], s[2], s[3:]
+        elif s[:1] == ["apis"] and len(s) == 2:
+            return 200, {"kind": "APIGroup", "apiVersion": "v1",
+                         **self._group_list()["groups"][self._group_names().index(s[1])]}
         else:
-            raise ApiError.no_resource()
+            raise ApiError.page_not_found()
         if not rest:
             return 200, self._resource_list(group, version)
         return self._resource_request(group, version, rest)
 
     # ---- discovery ----------------------------------------------------------------------
+    def _served_group(self, group: str) -> bool:
+        return group in self._group_names()
+
+    def _group_names(self) -> list[str]:
+        return [g["name"] for g in self._group_list()["groups"]]
+
     def _group_list(self) -> Any:
         groups: dict[str, list[str]] = {}
         for rtype in self.cluster.served_types():
@@ -315,14 +345,15 @@ class Router:
             raise ApiError.no_resource()  # subresources are not served
         plural, name = rest[0], (rest[1] if len(rest) == 2 else "")
         rtype = self.cluster.find_type(group, version, plural)
-        if rtype.namespaced and namespace is None and (name or self.method != "GET"):
-            raise ApiError.no_resource()
-        if not rtype.namespaced and namespace is not None:
-            raise ApiError.no_resource()
+        wrong_scope = (rtype.namespaced and namespace is None and (name or self.method != "GET")
+                       ) or (not rtype.namespaced and namespace is not None)
+        if wrong_scope:
+            # Custom resources are served by their own handler, which answers as the mux does.
+            raise ApiError.no_resource() if rtype.builtin else ApiError.page_not_found()
         verb = _VERBS.get(self.method, "get" if name else "list")
-        if verb not in rtype.verbs:
+        if verb not in rtype.verbs or (verb == "patch" and not name):
             raise ApiError(405, "MethodNotAllowed",
-                           "the server does not allow this method on the requested resource")
+                           "the server does not allow this method on the requested resource", {})
         if (verb, plural) in self.api.behaviour.forbidden:
             raise ApiError.forbidden(self.user, verb, group, plural, namespace or "", name)
         ns = namespace or ""
@@ -338,15 +369,44 @@ class Router:
         if verb == "get":
             return 200, self.cluster.get(rtype, version, ns, name)
         if verb == "delete":
-            options = self._body() if self.raw.strip() else {}
-            return 200, self.cluster.delete(rtype, ns, name, dry_run,
-                                            options.get("preconditions") or {})
+            return 200, self.cluster.delete(rtype, version, ns, name, self._delete_options())
         body = self._body()
+        if verb in ("create", "update") or self.content_type in (
+                "application/merge-patch+json", "application/strategic-merge-patch+json"):
+            self.warnings += decoding.decode(
+                rtype.group, version, rtype.kind, rtype.builtin, body,
+                self.cluster.schema(rtype, version), self.param("fieldValidation"))
         if verb == "create":
             return 201, self.cluster.create(rtype, version, ns, body, manager, dry_run)
         if verb == "update":
             return 200, self.cluster.replace(rtype, version, ns, name, body, manager, dry_run)
         return self._patch(rtype, version, ns, name, body, manager, dry_run)
+
+    def _delete_options(self) -> DeleteOptions:
+        """DeleteOptions from the body when there is one, else from the query: a body replaces
+        the query's options entirely (delete-dry-run.jsonl: `dryRun=All` in the query with a
+        DeleteOptions body without dryRun deletes)."""
+        if self.raw.strip():
+            body = self._body()
+            dry_run = body.get("dryRun") or []
+            policy = body.get("propagationPolicy")
+            preconditions = body.get("preconditions") or {}
+            if body.get("orphanDependents") is not None and policy is None:
+                policy = "Orphan" if body["orphanDependents"] else "Background"
+        else:
+            dry_run = self.query.get("dryRun", [])
+            policy = self.param("propagationPolicy")
+            preconditions = {}
+        if policy is not None and policy not in ("Foreground", "Background", "Orphan"):
+            message = (f'Unsupported value: "{policy}": supported values: "Foreground", '
+                       '"Background", "Orphan", "nil"')
+            raise ApiError(422, "Invalid", 'DeleteOptions.meta.k8s.io "" is invalid: '
+                           f"propagationPolicy: {message}",
+                           {"group": "meta.k8s.io", "kind": "DeleteOptions", "causes": [
+                               {"reason": "FieldValueNotSupported", "message": message,
+                                "field": "propagationPolicy"}]})
+        return DeleteOptions(dry_run="All" in dry_run, propagation=policy,
+                             preconditions={str(k): str(v) for k, v in preconditions.items()})
 
     def _patch(self, rtype: ResourceType, version: str, namespace: str, name: str, body: Any,
                manager: str, dry_run: bool) -> tuple[int, Any]:

@@ -1,0 +1,528 @@
+"""What a real kube-apiserver v1.36.2 answers where gitdeploy depends on it, written down from
+the recording in ../shared/apiserver-traces (each case names the pairs it comes from), so that
+test_cases.py checks the test API server against it without the recording.
+
+Bodies are in the recording's normalised form (`<uid>`, `<resourceVersion>`, `<time>`,
+`-<run>` ...); the replay and comparison are those of conformance.py. A step without an
+`answer` is checked for its status code only; `check=False` steps only set the scene.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.kubeapi.conformance import Exchange
+
+Json = Any
+APPLY = "application/apply-patch+yaml"
+NS = "fid-cases-<run>"
+CM_PATH = f"/api/v1/namespaces/{NS}/configmaps"
+DEPLOY_PATH = f"/apis/apps/v1/namespaces/{NS}/deployments"
+LEASE_PATH = f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases"
+
+
+@dataclass(frozen=True)
+class Step:
+    method: str
+    path: str
+    body: Json = None
+    query: dict[str, str | list[str]] = field(default_factory=dict)
+    content_type: str | None = None
+    status: int = 200
+    answer: Json = None  # the real server's body, normalised; None: only the status counts
+    warnings: tuple[str, ...] = ()
+    check: bool = True
+    name: str = ""  # the step name, as the recording's (`stale` picks an older version)
+    unchanged: tuple[str, ...] = ()  # dotted paths the same as in the previous step's answer
+
+    def exchange(self, case: str, seq: int) -> Exchange:
+        headers = {"Accept": "application/json"}
+        if self.content_type:
+            headers["Content-Type"] = self.content_type
+        return Exchange(scenario=case, step=self.name or f"step-{seq}", seq=seq, client="curl",
+                        method=self.method, path=self.path, query=self.query,
+                        request_headers=headers, accept_upstream=None, request_body=self.body,
+                        status=self.status, content_type="application/json",
+                        warnings=self.warnings, response_body=self.answer)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    source: str  # the recorded pairs this is written from
+    steps: tuple[Step, ...]
+    xfail: str | None = None  # why the test server does not answer so yet
+
+
+# ---- building blocks ------------------------------------------------------------------------
+def namespace_step() -> Step:
+    return Step("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                               "metadata": {"name": NS}},
+                content_type="application/json", status=201, check=False)
+
+
+def apply(path: str, body: Json, *, status: int = 200, answer: Json = None,
+          dry_run: bool = False, manager: str = "gitdeploy", force: bool = True,
+          check: bool = True, unchanged: tuple[str, ...] = ()) -> Step:
+    query: dict[str, str | list[str]] = {"fieldManager": manager}
+    if force:
+        query["force"] = "true"
+    if dry_run:
+        query["dryRun"] = "All"
+    return Step("PATCH", path, body, query, APPLY, status, answer, check=check,
+                unchanged=unchanged)
+
+
+def configmap(name: str, data: dict[str, str] | None = None, **metadata: Json) -> Json:
+    body: dict[str, Json] = {"apiVersion": "v1", "kind": "ConfigMap",
+                             "metadata": {"name": name, "namespace": NS, **metadata}}
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+def entry(manager: str, operation: str, fields: Json, api_version: str = "v1",
+          time: bool = True) -> Json:
+    """A managedFields entry as the real server writes it."""
+    out: dict[str, Json] = {"manager": manager, "operation": operation,
+                            "apiVersion": api_version}
+    if time:
+        out["time"] = "<time>"
+    out.update({"fieldsType": "FieldsV1", "fieldsV1": fields})
+    return out
+
+
+def stored(kind: str, name: str, *, managed: list[Json], rest: Json,
+           api_version: str = "v1", version: bool = True, **metadata: Json) -> Json:
+    """An object as the server answers it: server-set metadata, then the rest."""
+    meta: dict[str, Json] = {"name": name, "namespace": NS, "uid": "<uid>"}
+    if version:
+        meta["resourceVersion"] = "<resourceVersion>"
+    meta.update({"creationTimestamp": "<time>", **metadata, "managedFields": managed})
+    return {"kind": kind, "apiVersion": api_version, "metadata": meta, **rest}
+
+
+def status_failure(code: int, reason: str | None, message: str,
+                   details: Json = None) -> Json:
+    body: dict[str, Json] = {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                             "status": "Failure", "message": message}
+    if reason is not None:
+        body["reason"] = reason
+    if details is not None:
+        body["details"] = details
+    body["code"] = code
+    return body
+
+
+def status_success(name: str, kind: str, group: str = "") -> Json:
+    details: dict[str, str] = {"name": name}
+    if group:
+        details["group"] = group
+    details.update({"kind": kind, "uid": "<uid>"})
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": details}
+
+
+def delete(path: str, *, options: Json = None, query: dict[str, str | list[str]] | None = None,
+           status: int = 200, answer: Json = None, name: str = "") -> Step:
+    return Step("DELETE", path, options, query or {},
+                "application/json" if options is not None else None, status, answer,
+                name=name)
+
+
+def get(path: str, *, status: int = 200, answer: Json = None,
+        query: dict[str, str | list[str]] | None = None) -> Step:
+    return Step("GET", path, None, query or {}, None, status, answer)
+
+
+# ---- objects used by several cases ----------------------------------------------------------
+A_DATA: Json = {"f:data": {"f:a": {}}}
+APPLIED_A = [entry("gitdeploy", "Apply", A_DATA)]
+
+
+def doomed(name: str, finalizer: str) -> Json:
+    """A ConfigMap `{a: "1"}` applied by gitdeploy, as a deletion that waits for the garbage
+    collector answers it."""
+    return stored("ConfigMap", name, managed=APPLIED_A, rest={"data": {"a": "1"}},
+                  deletionTimestamp="<time>", deletionGracePeriodSeconds=0,
+                  finalizers=[finalizer])
+
+
+WEB_DEPLOYMENT = {
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": NS, "labels": {"app": "web"}},
+    "spec": {"selector": {"matchLabels": {"app": "web"}},
+             "template": {"metadata": {"labels": {"app": "web"}},
+                          "spec": {"containers": [{"name": "web", "image": "nginx",
+                                                   "ports": [{"containerPort": 8080}]}]}}},
+}
+WEB_DEPLOYMENT_DRY_RUN = stored(
+    "Deployment", "web", api_version="apps/v1", version=False, generation=1,
+    labels={"app": "web"},
+    managed=[entry("gitdeploy", "Apply", {
+        "f:metadata": {"f:labels": {"f:app": {}}},
+        "f:spec": {"f:selector": {}, "f:template": {
+            "f:metadata": {"f:labels": {"f:app": {}}},
+            "f:spec": {"f:containers": {'k:{"name":"web"}': {
+                ".": {}, "f:image": {}, "f:name": {},
+                "f:ports": {'k:{"containerPort":8080,"protocol":"TCP"}': {
+                    ".": {}, "f:containerPort": {}}}}}}}}}, api_version="apps/v1")],
+    rest={
+        "spec": {
+            "replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                "containers": [{"name": "web", "image": "nginx",
+                                "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                                "resources": {}, "terminationMessagePath": "/dev/termination-log",
+                                "terminationMessagePolicy": "File", "imagePullPolicy": "Always"}],
+                "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+                "dnsPolicy": "ClusterFirst", "securityContext": {},
+                "schedulerName": "default-scheduler"}},
+            "strategy": {"type": "RollingUpdate",
+                         "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+            "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600},
+        "status": {},
+    })
+PRE_DEPLOYMENT = {
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "pre", "namespace": NS},
+    "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "pre"}},
+             "template": {"metadata": {"labels": {"app": "pre"}},
+                          "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}},
+}
+LEASE: Json = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+         "metadata": {"name": "gitdeploy-lock-e2e"},
+         "spec": {"holderIdentity": "alice@laptop pid 7", "leaseDurationSeconds": 60,
+                  "acquireTime": "2026-01-01T00:00:00.000000Z",
+                  "renewTime": "2026-01-01T00:00:00.000000Z", "leaseTransitions": 0}}
+LEASE_MANAGED = [entry("curl", "Update", {"f:spec": {
+    "f:acquireTime": {}, "f:holderIdentity": {}, "f:leaseDurationSeconds": {},
+    "f:leaseTransitions": {}, "f:renewTime": {}}}, api_version="coordination.k8s.io/v1")]
+
+
+def lease(holder: str, renew: str, transitions: int) -> Json:
+    body = {**LEASE, "metadata": {"name": "gitdeploy-lock-e2e",
+                                  "resourceVersion": "<resourceVersion>"}}
+    body["spec"] = {**LEASE["spec"], "holderIdentity": holder, "renewTime": renew,
+                    "leaseTransitions": transitions}
+    return body
+
+
+def lease_answer(holder: str, renew: str, transitions: int) -> Json:
+    spec = {**LEASE["spec"], "holderIdentity": holder, "renewTime": renew,
+            "leaseTransitions": transitions}
+    return stored("Lease", "gitdeploy-lock-e2e", api_version="coordination.k8s.io/v1",
+                  managed=LEASE_MANAGED, rest={"spec": spec})
+
+
+REMOVAL_LABELS: Json = {"f:metadata": {"f:labels": {"f:team": {}, "f:tier": {}}}}
+CONFLICT = 'Apply failed with 1 conflict: conflict with "alice": .data.LOG_LEVEL'
+
+# ---- the cases ------------------------------------------------------------------------------
+CASES: tuple[Case, ...] = (
+    Case(
+        "ssa-dry-run-of-a-new-object",
+        "ssa-defaults.jsonl#2: defaults filled in, managedFields of the applied configuration "
+        "only (no '.' for maps, '.' for list items by key), no resourceVersion, empty status",
+        steps=(namespace_step(),
+         apply(f"{DEPLOY_PATH}/web", WEB_DEPLOYMENT, dry_run=True, status=201,
+               answer=WEB_DEPLOYMENT_DRY_RUN)),
+    ),
+    Case(
+        "ssa-of-an-existing-object-with-co-owners",
+        "ssa-field-removal.jsonl#2-#5: an applier that changes nothing gets an entry without "
+        "time, an Update manager owns what it set, fields only the applier owned go away",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/settings",
+               configmap("settings", {"a": "1", "b": "2", "c": "3"},
+                         labels={"team": "shop", "tier": "web"}), status=201, check=False),
+         apply(f"{CM_PATH}/settings", configmap("settings", {"c": "3"}), manager="other",
+               force=False, answer=stored(
+                   "ConfigMap", "settings", labels={"team": "shop", "tier": "web"},
+                   managed=[entry("other", "Apply", {"f:data": {"f:c": {}}}, time=False),
+                            entry("gitdeploy", "Apply", {
+                                "f:data": {"f:a": {}, "f:b": {}, "f:c": {}}, **REMOVAL_LABELS})],
+                   rest={"data": {"a": "1", "b": "2", "c": "3"}})),
+         Step("PATCH", f"{CM_PATH}/settings", {"data": {"d": "4"}},
+              {"fieldManager": "kubectl-edit"}, "application/merge-patch+json",
+              answer=stored(
+                  "ConfigMap", "settings", labels={"team": "shop", "tier": "web"},
+                  managed=[entry("other", "Apply", {"f:data": {"f:c": {}}}, time=False),
+                           entry("gitdeploy", "Apply", {
+                               "f:data": {"f:a": {}, "f:b": {}, "f:c": {}}, **REMOVAL_LABELS}),
+                           entry("kubectl-edit", "Update", {"f:data": {"f:d": {}}})],
+                  rest={"data": {"a": "1", "b": "2", "c": "3", "d": "4"}})),
+         apply(f"{CM_PATH}/settings", configmap("settings", {"a": "1"}), dry_run=True,
+               answer=stored(
+                   "ConfigMap", "settings",
+                   managed=[entry("other", "Apply", {"f:data": {"f:c": {}}}, time=False),
+                            entry("gitdeploy", "Apply", A_DATA),
+                            entry("kubectl-edit", "Update", {"f:data": {"f:d": {}}})],
+                   rest={"data": {"a": "1", "c": "3", "d": "4"}}))),
+    ),
+    Case(
+        "no-op-re-apply-keeps-version-and-time",
+        "ssa-field-removal.jsonl#3 and ssa-defaults.jsonl#5: an apply that changes nothing "
+        "writes nothing: resourceVersion and the applier's managedFields time stay",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/same", configmap("same", {"a": "1"}), status=201,
+               answer=stored("ConfigMap", "same", managed=APPLIED_A, rest={"data": {"a": "1"}})),
+         apply(f"{CM_PATH}/same", configmap("same", {"a": "1"}),
+               answer=stored("ConfigMap", "same", managed=APPLIED_A, rest={"data": {"a": "1"}}),
+               unchanged=("metadata.resourceVersion", "metadata.managedFields.0.time"))),
+    ),
+    Case(
+        "ssa-of-an-unknown-field-is-a-500",
+        "ssa-unknown-field.jsonl#2: a field the schema does not declare fails the apply, with "
+        "no reason, whatever fieldValidation says",
+        steps=(namespace_step(),
+         Step("PATCH", f"/api/v1/namespaces/{NS}/secrets/creds",
+              {"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "creds", "namespace": NS}, "type": "Opaque",
+               "stringData": {"password": "hunter2"},
+               "sops": {"version": "3.9.0", "mac": "ENC[AES256_GCM,data:abc]"}},
+              {"fieldManager": "gitdeploy", "force": "true", "dryRun": "All",
+               "fieldValidation": "Strict"}, APPLY, 500,
+              status_failure(500, None, f"failed to create typed patch object ({NS}/creds; "
+                                        "/v1, Kind=Secret): .sops: field not declared in "
+                                        "schema"))),
+    ),
+    Case(
+        "invalid-base64-in-secret-data",
+        "secret-invalid-base64.jsonl#2 and #4: a 500 by server-side apply, a 400 by create",
+        steps=(namespace_step(),
+         apply(f"/api/v1/namespaces/{NS}/secrets/creds",
+               {"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "creds", "namespace": NS}, "type": "Opaque",
+                "data": {"password": "not base64!"}}, dry_run=True, status=500,
+               answer=status_failure(
+                   500, None, f"failed to convert new object ({NS}/creds; /v1, Kind=Secret) "
+                   "to proper version: unable to convert unstructured object to /v1, "
+                   "Kind=Secret: error decoding from json: illegal base64 data at input "
+                   "byte 3")),
+         Step("POST", f"/api/v1/namespaces/{NS}/secrets",
+              {"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "creds", "namespace": NS}, "type": "Opaque",
+               "data": {"password": "not base64!"}}, {"dryRun": "All"}, "application/json",
+              400, status_failure(400, "BadRequest", 'Secret in version "v1" cannot be '
+                                  "handled as a Secret: illegal base64 data at input byte 3"))),
+    ),
+    Case(
+        "service-cluster-ip-is-immutable",
+        "immutable-fields.jsonl#2 and #3: changing spec.clusterIP by a forced apply is a 422",
+        steps=(namespace_step(),
+         apply(f"/api/v1/namespaces/{NS}/services/web",
+               {"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": NS},
+                "spec": {"clusterIP": "10.96.77.77", "selector": {"app": "web"},
+                         "ports": [{"port": 80, "targetPort": 8080}]}}, status=201, check=False),
+         apply(f"/api/v1/namespaces/{NS}/services/web",
+               {"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": NS},
+                "spec": {"clusterIP": "10.96.77.78", "selector": {"app": "web"},
+                         "ports": [{"port": 80, "targetPort": 8080}]}}, dry_run=True,
+               status=422, answer=status_failure(
+                   422, "Invalid", 'Service "web" is invalid: spec.clusterIPs[0]: Invalid '
+                   'value: ["10.96.77.78"]: may not change once set',
+                   {"name": "web", "kind": "Service", "causes": [
+                       {"reason": "FieldValueInvalid",
+                        "message": 'Invalid value: ["10.96.77.78"]: may not change once set',
+                        "field": "spec.clusterIPs[0]"}]}))),
+    ),
+    Case(
+        "dry-run-delete-with-dry-run-in-the-body",
+        "delete-dry-run.jsonl#26 and #27: DeleteOptions with dryRun and Foreground: the object "
+        "as the deletion would leave it, and it stays",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/doomed", configmap("doomed", {"a": "1"}), status=201, check=False),
+         delete(f"{CM_PATH}/doomed",
+                options={"kind": "DeleteOptions", "apiVersion": "v1", "dryRun": ["All"],
+                         "propagationPolicy": "Foreground"},
+                answer=doomed("doomed", "foregroundDeletion")),
+         get(f"{CM_PATH}/doomed", answer=stored("ConfigMap", "doomed", managed=APPLIED_A,
+                                                rest={"data": {"a": "1"}}))),
+    ),
+    Case(
+        "dry-run-delete-in-the-query-without-a-body",
+        "delete-dry-run.jsonl#11 and #12: dryRun=All in the query and no body: a Status, and "
+        "the object stays",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/kept", configmap("kept", {"a": "1"}), status=201, check=False),
+         delete(f"{CM_PATH}/kept", query={"dryRun": "All"},
+                answer=status_success("kept", "configmaps")),
+         get(f"{CM_PATH}/kept", answer=stored("ConfigMap", "kept", managed=APPLIED_A,
+                                              rest={"data": {"a": "1"}}))),
+    ),
+    Case(
+        "dry-run-in-the-query-is-ignored-when-a-body-comes",
+        "delete-dry-run.jsonl#14, #15 and #20: dryRun=All in the query but a DeleteOptions body "
+        "without dryRun: the body's options count, the object is deleted",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/gone", configmap("gone", {"a": "1"}), status=201, check=False),
+         apply(f"{CM_PATH}/orphaned", configmap("orphaned", {"a": "1"}), status=201,
+               check=False),
+         delete(f"{CM_PATH}/gone", query={"dryRun": "All"},
+                options={"kind": "DeleteOptions", "apiVersion": "v1",
+                         "propagationPolicy": "Foreground"},
+                answer=doomed("gone", "foregroundDeletion")),
+         get(f"{CM_PATH}/gone", status=404, answer=status_failure(
+             404, "NotFound", 'configmaps "gone" not found',
+             {"name": "gone", "kind": "configmaps"})),
+         delete(f"{CM_PATH}/orphaned", query={"dryRun": "All"},
+                options={"kind": "DeleteOptions", "apiVersion": "v1",
+                         "propagationPolicy": "Orphan"},
+                answer=doomed("orphaned", "orphan"))),
+    ),
+    Case(
+        "delete-background-answers-a-status",
+        "delete-options.jsonl#11 and delete-dry-run.jsonl#17: Background: a Status with the "
+        "deleted object's name, group, kind (resource) and uid",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/plain", configmap("plain", {"a": "1"}), status=201, check=False),
+         delete(f"{CM_PATH}/plain", options={"kind": "DeleteOptions", "apiVersion": "v1",
+                                             "propagationPolicy": "Background"},
+                answer=status_success("plain", "configmaps")),
+         get(f"{CM_PATH}/plain", status=404)),
+    ),
+    Case(
+        "delete-with-preconditions",
+        "delete-options.jsonl#15-#17: a uid or resourceVersion that does not match is a 409; "
+        "both matching delete",
+        steps=(namespace_step(),
+         apply(f"{DEPLOY_PATH}/pre", PRE_DEPLOYMENT, status=201, check=False),
+         delete(f"{DEPLOY_PATH}/pre", status=409,
+                options={"kind": "DeleteOptions", "apiVersion": "v1",
+                         "propagationPolicy": "Background",
+                         "preconditions": {"uid": "00000000-0000-0000-0000-000000000000"}},
+                answer=status_failure(
+                    409, "Conflict", 'Operation cannot be fulfilled on Deployment.apps "pre": '
+                    "the UID in the precondition (00000000-0000-0000-0000-000000000000) does "
+                    "not match the UID in record (<uid>). The object might have been deleted "
+                    "and then recreated", {"name": "pre", "group": "apps", "kind": "Deployment"})),
+         delete(f"{DEPLOY_PATH}/pre", status=409,
+                options={"kind": "DeleteOptions", "apiVersion": "v1",
+                         "propagationPolicy": "Background",
+                         "preconditions": {"resourceVersion": "1"}},
+                answer=status_failure(
+                    409, "Conflict", 'Operation cannot be fulfilled on Deployment.apps "pre": '
+                    "the ResourceVersion in the precondition (1) does not match the "
+                    "ResourceVersion in record (<resourceVersion>). The object might have been "
+                    "modified", {"name": "pre", "group": "apps", "kind": "Deployment"})),
+         delete(f"{DEPLOY_PATH}/pre",
+                options={"kind": "DeleteOptions", "apiVersion": "v1",
+                         "propagationPolicy": "Background",
+                         "preconditions": {"uid": "<uid>",
+                                           "resourceVersion": "<resourceVersion>"}},
+                answer=status_success("pre", "deployments", "apps"))),
+    ),
+    Case(
+        "list-items-have-no-kind-or-api-version",
+        "list-selectors.jsonl#2 and #44: Update managedFields with '.' for the maps the create "
+        "made; LIST items without kind and apiVersion",
+        steps=(namespace_step(),
+         Step("POST", CM_PATH, {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": "a", "labels": {"app": "web"}},
+                                "data": {"k": "a"}}, content_type="application/json",
+              status=201, answer=stored(
+                  "ConfigMap", "a", labels={"app": "web"},
+                  managed=[entry("curl", "Update", {"f:data": {".": {}, "f:k": {}},
+                                                    "f:metadata": {"f:labels": {
+                                                        ".": {}, "f:app": {}}}})],
+                  rest={"data": {"k": "a"}})),
+         get(CM_PATH, query={"labelSelector": "app=web"}, answer={
+             "kind": "ConfigMapList", "apiVersion": "v1",
+             "metadata": {"resourceVersion": "<resourceVersion>"},
+             "items": [{key: value for key, value in stored(
+                 "ConfigMap", "a", labels={"app": "web"},
+                 managed=[entry("curl", "Update", {"f:data": {".": {}, "f:k": {}},
+                                                   "f:metadata": {"f:labels": {
+                                                       ".": {}, "f:app": {}}}})],
+                 rest={"data": {"k": "a"}}).items() if key not in ("kind", "apiVersion")}]})),
+    ),
+    Case(
+        "create-dry-run-has-no-resource-version",
+        "ssa-unknown-field.jsonl#11: a create dry run answers the object without a "
+        "resourceVersion; the creator owns the defaulted type",
+        steps=(namespace_step(),
+         Step("POST", f"/api/v1/namespaces/{NS}/secrets",
+              {"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "creds2", "namespace": NS}, "type": "Opaque",
+               "stringData": {"password": "x"}}, {"dryRun": "All"}, "application/json", 201,
+              stored("Secret", "creds2", version=False,
+                     managed=[entry("curl", "Update", {"f:data": {".": {}, "f:password": {}},
+                                                       "f:type": {}})],
+                     rest={"data": {"password": "eA=="}, "type": "Opaque"}))),
+    ),
+    Case(
+        "ssa-dry-run-into-a-missing-namespace",
+        "ssa-missing-namespace.jsonl#1: 404 for the namespace, dry run or not",
+        steps=(apply("/api/v1/namespaces/fid-missing-<run>/configmaps/settings",
+               {**configmap("settings", {"a": "1"}),
+                "metadata": {"name": "settings", "namespace": "fid-missing-<run>"}},
+               dry_run=True, status=404, answer=status_failure(
+                   404, "NotFound", 'namespaces "fid-missing-<run>" not found',
+                   {"name": "fid-missing-<run>", "kind": "namespaces"})),),
+    ),
+    Case(
+        "unknown-api-group-is-a-plain-text-404",
+        "discovery.jsonl#12 and crd-establish-and-cr.jsonl#3: no Status, the mux's text",
+        steps=(get("/apis/no-such-group.example.com/v1", status=404,
+             answer={"<text>": "404 page not found\n"}),),
+    ),
+    Case(
+        "lease-update-with-a-stale-resource-version",
+        "lease-conflict.jsonl#2, #5 and #6: PUT with the current resourceVersion succeeds, "
+        "with an older one is a 409 Conflict",
+        steps=(namespace_step(),
+         Step("POST", LEASE_PATH, LEASE, content_type="application/json", status=201,
+              answer=lease_answer("alice@laptop pid 7", "2026-01-01T00:00:00.000000Z", 0)),
+         Step("PUT", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              lease("bob", "2026-01-01T00:01:00.000000Z", 1), content_type="application/json",
+              answer=lease_answer("bob", "2026-01-01T00:01:00.000000Z", 1)),
+         Step("PUT", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              lease("carol", "2026-01-01T00:01:00.000000Z", 1), content_type="application/json",
+              status=409, name="update-stale-rv", answer=status_failure(
+                  409, "Conflict", 'Operation cannot be fulfilled on leases.coordination.k8s.io '
+                  '"gitdeploy-lock-e2e": the object has been modified; please apply your '
+                  "changes to the latest version and try again",
+                  {"name": "gitdeploy-lock-e2e", "group": "coordination.k8s.io",
+                   "kind": "leases"}))),
+    ),
+    Case(
+        "ssa-conflict-with-another-applier",
+        "ssa-conflict-force.jsonl#2 and #4: 409 without force; an Apply manager is named "
+        "without its API version; the details carry the causes only",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/settings", configmap("settings", {"LOG_LEVEL": "info"}),
+               manager="alice", force=False, status=201, check=False),
+         apply(f"{CM_PATH}/settings", configmap("settings", {"LOG_LEVEL": "debug"}),
+               force=False, status=409, answer=status_failure(
+                   409, "Conflict", CONFLICT, {"causes": [
+                       {"reason": "FieldManagerConflict", "message": 'conflict with "alice"',
+                        "field": ".data.LOG_LEVEL"}]}))),
+    ),
+    Case(
+        "delete-of-a-namespace-answers-it-terminating",
+        "namespace-terminating.jsonl#3: the namespace, with deletionTimestamp and phase "
+        "Terminating",
+        steps=(namespace_step(),
+         delete(f"/api/v1/namespaces/{NS}", answer={
+             "kind": "Namespace", "apiVersion": "v1",
+             "metadata": {"name": NS, "uid": "<uid>", "resourceVersion": "<resourceVersion>",
+                          "creationTimestamp": "<time>", "deletionTimestamp": "<time>",
+                          "labels": {"kubernetes.io/metadata.name": NS},
+                          "managedFields": [entry("curl", "Update", {"f:metadata": {
+                              "f:labels": {".": {}, "f:kubernetes.io/metadata.name": {}}}})]},
+             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Terminating"}}),),
+    ),
+    Case(
+        "version-is-v1-36-2",
+        "discovery.jsonl#1",
+        steps=(get("/version", answer={
+            "major": "1", "minor": "36", "emulationMajor": "1", "emulationMinor": "36",
+            "minCompatibilityMajor": "1", "minCompatibilityMinor": "35",
+            "gitVersion": "v1.36.2", "gitCommit": "<sha>", "gitTreeState": "clean",
+            "buildDate": "<time>", "goVersion": "go1.26.4", "compiler": "gc",
+            "platform": "linux/amd64"}),),
+    ),
+)
