@@ -24,7 +24,7 @@ from kubernetes import config as k8s_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import objects
+from tests import manifests as objects
 from tests.kubeapi.server import Fault, TestApiServer
 
 
@@ -44,8 +44,9 @@ def write_repo(root: Path, count: int) -> list[dict[str, object]]:
 
 
 def peer(kubeconfig: Path, bodies: list[dict[str, object]]) -> float:
-    api = k8s_config.new_client_from_config(config_file=str(kubeconfig), context="test",
-                                            persist_config=False)
+    # new_client_from_config is unannotated in the kubernetes client; it returns an ApiClient
+    api = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig), context="test", persist_config=False)
     started = time.perf_counter()
     for body in bodies:
         meta = body["metadata"]

@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import yaml
@@ -201,6 +201,34 @@ def kubeconfig(api_server: TestApiServer, tmp_path: Path, monkeypatch: pytest.Mo
                                                  "prod": api_server.url})
     monkeypatch.setenv("KUBECONFIG", str(path))
     return path
+
+
+class MakeEnvironment(Protocol):
+    def __call__(self, objects: list[dict[str, Any]] | None = None, *, name: str = "dev",
+                 context: str = "kind-dev", namespace: str = "default",
+                 files: dict[str, list[dict[str, Any]] | dict[str, Any]] | None = None,
+                 message: str = "change", **settings: Any) -> ConfigRepo: ...
+
+
+@pytest.fixture
+def environment(repo: ConfigRepo, kubeconfig: Path) -> MakeEnvironment:
+    """Build an environment of `repo` and commit it: its gitdeploy.yaml (context `kind-dev` of
+    the test server, namespace `default`, plus any other settings), `objects` in app.yaml, and
+    any other `files` (a name in the environment's folder, one or more objects)."""
+
+    def make(objects: list[dict[str, Any]] | None = None, *, name: str = "dev",
+             context: str = "kind-dev", namespace: str = "default",
+             files: dict[str, list[dict[str, Any]] | dict[str, Any]] | None = None,
+             message: str = "change", **settings: Any) -> ConfigRepo:
+        repo.settings(name, context=context, namespace=namespace, **settings)
+        for file, content in (files or {}).items():
+            repo.write(f"environments/{name}/{file}", content)
+        if objects is not None:
+            repo.write(f"environments/{name}/app.yaml", objects)
+        repo.commit(message)
+        return repo
+
+    return make
 
 
 @dataclass

@@ -4,23 +4,19 @@ message, details and exit code; the message still goes to stderr for a person.""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import Fault, TestApiServer
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig: Path) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="shop")
-    repo.write("environments/dev/app.yaml", [objects.namespace("shop"),
-                                             objects.configmap("settings", {"a": "1"})])
-    repo.commit()
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment([objects.namespace("shop"), objects.configmap("settings", {"a": "1"})],
+                       namespace="shop")
 
 
 def error_document(stdout: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from gitdeploy.commands import deploy, local
 from gitdeploy.commands.session import ClusterOptions, Session, WaitUpdate
 from gitdeploy.errors import RefusedError
 from gitdeploy.results import ObjectResult, Outcome, Plan, WaitItem
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer
 
 
@@ -62,13 +61,9 @@ class Recorded:
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig: Path) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="shop")
-    repo.write("environments/dev/app.yaml", [
-        objects.namespace("shop"), objects.configmap("settings", {"color": "blue"}),
-        objects.deployment("web")])
-    repo.commit()
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment([objects.namespace("shop"), objects.configmap("settings", {"color": "blue"}),
+                        objects.deployment("web")], namespace="shop")
 
 
 def test_apply_reports_through_events_and_prints_nothing(

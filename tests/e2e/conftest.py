@@ -46,7 +46,9 @@ class Cluster:
         return k8s.AppsV1Api(self.api)
 
     def kube_system_uid(self) -> str:
-        return str(self.core().read_namespace("kube-system").metadata.uid)
+        namespace = self.core().read_namespace("kube-system")
+        assert namespace.metadata is not None
+        return str(namespace.metadata.uid)
 
     def namespace_exists(self) -> bool:
         try:
@@ -95,11 +97,12 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path,
 def _connect(path: Path, context: str, namespace: str,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
     monkeypatch.setenv("KUBECONFIG", str(path))
-    api = k8s_config.new_client_from_config(config_file=str(path), context=context,
-                                            persist_config=False)
+    # new_client_from_config is unannotated in the kubernetes client; it returns an ApiClient
+    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(path), context=context, persist_config=False)
     cluster = Cluster(kubeconfig=path, context=context, namespace=namespace, api=api, crds=[])
     try:
         yield cluster
     finally:
         _cleanup(cluster)
-        api.close()
+        api.close()  # type: ignore[no-untyped-call]  # unannotated in the client

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo, Input
 from tests.e2e.conftest import Cluster
 
@@ -47,6 +47,8 @@ def test_plain_yaml_and_a_kustomization_apply_wait_and_diff_clean(
         ("CustomResourceDefinition", "ready"), ("Namespace", "ready"), ("ConfigMap", "ready"),
         ("Deployment", "ready"), ("Widget", "ready")}
     deployment = cluster.apps().read_namespaced_deployment("web", ns)
+    assert deployment.metadata is not None
+    assert deployment.metadata.labels is not None
     assert deployment.metadata.labels["team"] == "shop"
     again = cli("diff", "e2e", "--exit-code")
     assert again.exit_code == 0, again.output
@@ -70,10 +72,18 @@ def test_helm_chart_applies_waits_and_diffs_clean(repo: ConfigRepo, cluster: Clu
     assert "All 3 object(s) of e2e ready" in result.stdout
     deployment = cluster.apps().read_namespaced_deployment(f"web-{name}", ns)
     assert deployment.spec.replicas == 0
+    assert deployment.metadata is not None
+    assert deployment.metadata.labels is not None
     assert deployment.metadata.labels["app.kubernetes.io/managed-by"] == "Helm"
-    assert cluster.core().read_namespaced_service(f"web-{name}", ns).spec.ports
-    secrets = cluster.core().list_namespaced_secret(ns).items
-    assert not [s for s in secrets if s.metadata.name.startswith("sh.helm.release")]
+    service = cluster.core().read_namespaced_service(f"web-{name}", ns)
+    assert service.spec is not None
+    assert service.spec.ports
+    secrets = []
+    for secret in cluster.core().list_namespaced_secret(ns).items:
+        assert secret.metadata is not None
+        assert secret.metadata.name is not None
+        secrets.append(secret.metadata.name)
+    assert not [s for s in secrets if s.startswith("sh.helm.release")]
     again = cli("diff", "e2e", "--exit-code")
     assert again.exit_code == 0, again.output
 

@@ -10,7 +10,7 @@ import json
 from kubernetes import client as k8s
 
 from gitdeploy import __version__
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo
 from tests.e2e.conftest import Cluster
 
@@ -35,6 +35,14 @@ def configmap(cluster: Cluster, name: str) -> k8s.V1ConfigMap | None:
         raise
 
 
+def labels(cluster: Cluster, name: str) -> dict[str, str]:
+    found = configmap(cluster, name)
+    assert found is not None
+    assert found.metadata is not None
+    assert found.metadata.labels is not None
+    return found.metadata.labels
+
+
 def test_parent_prune_protection_and_unlabelled_survivor(repo: ConfigRepo, cluster: Cluster,
                                                          cli) -> None:
     write_env(repo, cluster, "a", "b", "c", "d")
@@ -44,19 +52,22 @@ def test_parent_prune_protection_and_unlabelled_survivor(repo: ConfigRepo, clust
     digest = hashlib.sha256(
         f"gitdeploy-applyset-e2e.{cluster.namespace}.ConfigMap.".encode()).digest()
     set_id = "applyset-" + base64.urlsafe_b64encode(digest).decode().rstrip("=") + "-v1"
+    assert parent.metadata is not None
+    assert parent.metadata.labels is not None
+    assert parent.metadata.annotations is not None
     assert parent.metadata.labels["applyset.kubernetes.io/id"] == set_id
     assert parent.metadata.annotations["applyset.kubernetes.io/tooling"] == (
         f"gitdeploy/v{__version__}")
     assert parent.metadata.annotations["applyset.kubernetes.io/contains-group-kinds"] == (
         "ConfigMap,Namespace")
-    assert configmap(cluster, "a").metadata.labels["applyset.kubernetes.io/part-of"] == set_id
+    assert labels(cluster, "a")["applyset.kubernetes.io/part-of"] == set_id
 
     core = cluster.core()
     core.patch_namespaced_config_map("c", cluster.namespace, {"metadata": {"annotations": {
         "gitdeploy.io/prune": "disabled"}}})
     core.delete_namespaced_config_map("d", cluster.namespace)
-    core.create_namespaced_config_map(cluster.namespace, {"metadata": {"name": "d"},
-                                                          "data": {"by": "hand"}})
+    core.create_namespaced_config_map(cluster.namespace, k8s.V1ConfigMap(
+        metadata=k8s.V1ObjectMeta(name="d"), data={"by": "hand"}))
     write_env(repo, cluster, "a")
     plan = json.loads(cli("diff", "e2e", "-o", "json").stdout)
     assert sorted((c["name"], c["action"], c["kept"]) for c in plan["changes"]
@@ -66,7 +77,9 @@ def test_parent_prune_protection_and_unlabelled_survivor(repo: ConfigRepo, clust
     assert pruned.exit_code == 0, pruned.output
     assert configmap(cluster, "b") is None
     assert configmap(cluster, "c") is not None  # protected by its annotation
-    assert configmap(cluster, "d").data == {"by": "hand"}  # never had the label
+    by_hand = configmap(cluster, "d")
+    assert by_hand is not None
+    assert by_hand.data == {"by": "hand"}  # never had the label
     assert configmap(cluster, "a") is not None
 
 
@@ -92,8 +105,9 @@ def test_adoption_and_orphans(repo: ConfigRepo, cluster: Cluster, cli) -> None:
     assert cli("apply", "e2e", "--yes").exit_code == 0
     core = cluster.core()
     for name in ("made-by-hand", "ignored", "adopt-me"):
-        core.create_namespaced_config_map(cluster.namespace, {"metadata": {"name": name}},
-                                          field_manager="kubectl-create")
+        core.create_namespaced_config_map(
+            cluster.namespace, k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name=name)),
+            field_manager="kubectl-create")
     report = json.loads(cli("orphans", "e2e", "-o", "json").stdout)
     names = {o["name"] for o in report["items"] if o["kind"] == "ConfigMap"}
     assert {"made-by-hand", "adopt-me"} <= names
@@ -103,7 +117,7 @@ def test_adoption_and_orphans(repo: ConfigRepo, cluster: Cluster, cli) -> None:
                   if c["name"] == "adopt-me")
     assert change["action"] == "adopt"
     assert cli("apply", "e2e", "--yes").exit_code == 0
-    assert "applyset.kubernetes.io/part-of" in configmap(cluster, "adopt-me").metadata.labels
+    assert "applyset.kubernetes.io/part-of" in labels(cluster, "adopt-me")
     after = json.loads(cli("orphans", "e2e", "-o", "json").stdout)
     assert "adopt-me" not in {o["name"] for o in after["items"]}
 
@@ -125,18 +139,21 @@ def test_namespaces_and_crds_are_pruned_only_when_allowed(repo: ConfigRepo, clus
         assert refused.exit_code == 1
         assert f"Namespace {scratch}: pruning a namespace" in refused.stderr
         assert "pruneSafety.customResourceDefinitions: true" in refused.stderr
-        assert cluster.core().read_namespace(scratch).status.phase == "Active"
+        status = cluster.core().read_namespace(scratch).status
+        assert status is not None
+        assert status.phase == "Active"
         cluster.settings(repo, pruneSafety={"namespaces": True,
                                             "customResourceDefinitions": True})
         repo.commit("allow")
         allowed = cli("apply", "e2e", "--yes", "--prune", "--allow-mass-delete")
         assert allowed.exit_code == 0, allowed.output
         try:
-            phase = cluster.core().read_namespace(scratch).status.phase
+            status = cluster.core().read_namespace(scratch).status
         except k8s.ApiException as error:
             assert error.status == 404
         else:
-            assert phase == "Terminating"  # a real cluster finalizes namespaces later
+            assert status is not None
+            assert status.phase == "Terminating"  # a real cluster finalizes namespaces later
     finally:
         try:
             cluster.core().delete_namespace(scratch)

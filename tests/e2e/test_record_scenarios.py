@@ -8,7 +8,7 @@ import json
 
 from kubernetes import client as k8s
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo, git
 from tests.e2e.conftest import Cluster
 
@@ -27,8 +27,9 @@ def write_env(repo: ConfigRepo, target: Cluster, level: str, **settings: object)
 
 
 def level(cluster: Cluster) -> str:
-    return str(cluster.core().read_namespaced_config_map("settings", cluster.namespace)
-               .data["LOG_LEVEL"])
+    settings = cluster.core().read_namespaced_config_map("settings", cluster.namespace)
+    assert settings.data is not None
+    return str(settings.data["LOG_LEVEL"])
 
 
 def test_records_status_history_and_rollback(repo: ConfigRepo, cluster: Cluster, cli) -> None:
@@ -44,7 +45,11 @@ def test_records_status_history_and_rollback(repo: ConfigRepo, cluster: Cluster,
     # the record is a ConfigMap that kubectl can read, with no Secret value in it
     stored = cluster.core().list_namespaced_config_map(
         cluster.namespace, label_selector="gitdeploy.io/environment=e2e,gitdeploy.io/record")
-    assert sorted(cm.data["commit"] for cm in stored.items) == sorted([first, second])
+    commits = []
+    for cm in stored.items:
+        assert cm.data is not None
+        commits.append(cm.data["commit"])
+    assert sorted(commits) == sorted([first, second])
     assert all(CANARY not in json.dumps(cm.data) for cm in stored.items)
 
     rolled = cli("rollback", "e2e", "--yes", "-o", "json")
@@ -77,7 +82,9 @@ def test_ref_deploys_a_tag_while_the_work_tree_is_dirty(repo: ConfigRepo, cluste
 def _lease(cluster: Cluster, holder: str, renewed: datetime.datetime) -> None:
     cluster.core().create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(
         name=cluster.namespace)))
-    k8s.CoordinationV1Api(cluster.api).create_namespaced_lease(cluster.namespace, {
+    # a dict body (the client accepts one) keeps the timestamps in the exact wire format that
+    # kubectl writes; a V1Lease model would serialize its datetimes with isoformat()
+    k8s.CoordinationV1Api(cluster.api).create_namespaced_lease(cluster.namespace, {  # type: ignore[arg-type]
         "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
         "metadata": {"name": "gitdeploy-lock-e2e"},
         "spec": {"holderIdentity": holder, "leaseDurationSeconds": 60,
@@ -89,6 +96,7 @@ def _lease(cluster: Cluster, holder: str, renewed: datetime.datetime) -> None:
 def _holder(cluster: Cluster) -> str | None:
     lease = k8s.CoordinationV1Api(cluster.api).read_namespaced_lease("gitdeploy-lock-e2e",
                                                                      cluster.namespace)
+    assert lease.spec is not None
     return lease.spec.holder_identity
 
 
@@ -116,6 +124,7 @@ def test_an_expired_lock_is_taken_over(repo: ConfigRepo, cluster: Cluster, cli) 
     assert "took over the expired lock of ghost@gone pid 1" in applied.stderr
     lease = k8s.CoordinationV1Api(cluster.api).read_namespaced_lease("gitdeploy-lock-e2e",
                                                                      cluster.namespace)
+    assert lease.spec is not None
     assert lease.spec.lease_transitions == 1 and lease.spec.holder_identity is None
 
 

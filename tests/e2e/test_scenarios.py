@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo
 from tests.e2e.conftest import Cluster
 
@@ -22,10 +23,11 @@ def write_env(repo: ConfigRepo, target: Cluster, **settings: object) -> None:
     repo.commit()
 
 
-def plan(cli) -> dict:
+def plan(cli) -> dict[str, Any]:
     result = cli("diff", "e2e", "-o", "json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
 def test_diff_apply_and_diff_shows_nothing(repo: ConfigRepo, cluster: Cluster, cli) -> None:
@@ -45,6 +47,8 @@ def test_diff_apply_and_diff_shows_nothing(repo: ConfigRepo, cluster: Cluster, c
     assert "No changes" in again.stdout
     deployment = cluster.apps().read_namespaced_deployment("web", cluster.namespace)
     assert deployment.spec.replicas == 2
+    assert deployment.metadata is not None
+    assert deployment.metadata.managed_fields is not None
     managers = {m.manager for m in deployment.metadata.managed_fields}
     assert "gitdeploy" in managers
 

@@ -8,6 +8,7 @@ resource, `inject` an HTTP error or a delay for matching requests.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import threading
@@ -89,6 +90,22 @@ class Behaviour:
     faults: list[Fault] = field(default_factory=list)
 
 
+LOG = logging.getLogger("tests.kubeapi")
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a command that stopped at its first error) is normal; anything
+        else is logged. Never printed: the server runs in the process of the command under test,
+        and the command's captured stderr must hold only what the command wrote."""
+        import sys
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        LOG.exception("test API server: error while answering %s", client_address)
+
+
 class TestApiServer:
     """An in-process API server. Use as a context manager, or `start()`/`stop()`."""
 
@@ -100,8 +117,7 @@ class TestApiServer:
         self.requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"api": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _HttpServer((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property

@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from tests import objects
+from tests import manifests as objects
 from tests.kubeapi.server import TestApiServer
 
 APPLY = "application/apply-patch+yaml"

@@ -1,5 +1,5 @@
 """JSON documents: one versioned envelope (`apiVersion: gitdeploy.io/v1`, `kind`), documented
-field by field in docs/json-output.md and pinned by tests/test_json_contract.py.
+field by field in docs/json-output.md and pinned by tests/output/test_json_contract.py.
 Secret values are masked in every document."""
 
 from __future__ import annotations

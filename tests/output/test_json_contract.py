@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo
 
-CHANGE_FIELDS = {"action": str, "apiVersion": str, "kind": str, "namespace": str, "name": str,
-                 "source": str, "verified": bool, "note": str, "drift": list, "diff": str,
-                 "kept": type(None)}
+CHANGE_FIELDS: dict[str, type] = {
+    "action": str, "apiVersion": str, "kind": str, "namespace": str, "name": str,
+    "source": str, "verified": bool, "note": str, "drift": list, "diff": str,
+    "kept": type(None)}
 SUMMARY = {"create", "update", "adopt", "unchanged", "delete", "kept", "changes"}
 
 
-def check_header(doc: dict, kind: str) -> None:
+def check_header(doc: dict[str, Any], kind: str) -> None:
     assert doc["apiVersion"] == "gitdeploy.io/v1"
     assert doc["kind"] == kind
     assert isinstance(doc["gitdeployVersion"], str)
@@ -23,7 +25,7 @@ def check_header(doc: dict, kind: str) -> None:
     assert set(doc["summary"]) == SUMMARY
 
 
-def check_change(change: dict, extra: dict | None = None) -> None:
+def check_change(change: dict[str, Any], extra: dict[str, type] | None = None) -> None:
     fields = {**CHANGE_FIELDS, **(extra or {})}
     assert set(change) == set(fields)
     for name, kind in fields.items():
@@ -93,14 +95,15 @@ def test_environment_and_render_documents(repo: ConfigRepo, cli) -> None:
     assert set(rendered["objects"][0]) == {"source", "object"}
 
 
-RECORD_FIELDS = {"sequence": int, "environment": str, "kind": str, "commit": str, "ref": str,
-                 "subject": str, "author": str, "dirty": bool, "deployedAt": str,
-                 "deployedBy": dict, "gitdeployVersion": str, "outcome": str, "counts": dict,
-                 "digest": str, "applied": list, "failed": list, "rollbackOf": type(None),
-                 "name": (str, type(None))}
+RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "sequence": int, "environment": str, "kind": str, "commit": str, "ref": str,
+    "subject": str, "author": str, "dirty": bool, "deployedAt": str,
+    "deployedBy": dict, "gitdeployVersion": str, "outcome": str, "counts": dict,
+    "digest": str, "applied": list, "failed": list, "rollbackOf": type(None),
+    "name": (str, type(None))}
 
 
-def check_record(record: dict) -> None:
+def check_record(record: dict[str, Any]) -> None:
     assert set(record) == set(RECORD_FIELDS)
     for name, kind in RECORD_FIELDS.items():
         assert isinstance(record[name], kind), name

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import Fault, TestApiServer
 
 CANARY = "canary-Zx81-do-not-print"
@@ -21,15 +21,12 @@ def assert_clean(text: str) -> None:
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="default")
-    repo.write("environments/dev/secrets.yaml", [
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment(files={"secrets.yaml": [
         objects.secret("plain", {"password": CANARY}),
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "encoded"},
          "data": {"token": CANARY_B64}},
-    ])
-    repo.commit()
-    return repo
+    ]})
 
 
 def test_canary_absent_from_every_output(dev: ConfigRepo, cli) -> None:

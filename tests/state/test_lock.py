@@ -13,20 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import Fault, TestApiServer
 
 LEASE = ("coordination.k8s.io", "leases", "default", "gitdeploy-lock-dev")
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="default", lock={"duration": 5})
-    repo.write("environments/dev/app.yaml",
-               [objects.configmap(f"cm-{n}", {"n": str(n)}) for n in range(4)])
-    repo.commit()
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment([objects.configmap(f"cm-{n}", {"n": str(n)}) for n in range(4)],
+                       lock={"duration": 5})
 
 
 def slow_writes(api_server: TestApiServer, delay: float) -> None:

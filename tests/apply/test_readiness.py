@@ -14,11 +14,11 @@ import pytest
 
 from gitdeploy.apply.readiness import assess
 from gitdeploy.results import State
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.cli.test_confirm import run_in_terminal
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer
-from tests.test_confirm import run_in_terminal
-from tests.test_lock import start, wait_for
+from tests.state.test_lock import start, wait_for
 
 
 def job(name: str) -> dict[str, Any]:
@@ -55,9 +55,8 @@ def unschedulable(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="default")
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment()
 
 
 def test_waits_until_every_kind_is_ready(dev: ConfigRepo, cli, api_server: TestApiServer

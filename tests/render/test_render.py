@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo, Input
 
 
-def rendered(cli, env: str) -> list[dict]:
+def rendered(cli, env: str) -> list[dict[str, Any]]:
     result = cli("render", env, "-o", "json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)["objects"]
+    found: list[dict[str, Any]] = json.loads(result.stdout)["objects"]
+    return found
 
 
 def test_recursive_sorted_multi_document_with_lists_and_defaults(repo: ConfigRepo, cli) -> None:

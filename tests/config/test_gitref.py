@@ -8,16 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests import objects
-from tests.conftest import ConfigRepo, git
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment, git
 from tests.kubeapi.server import TestApiServer
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="default")
-    repo.write("environments/dev/app.yaml", objects.configmap("settings", {"v": "1"}))
-    repo.commit("v1")
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    repo = environment([objects.configmap("settings", {"v": "1"})], message="v1")
     git(repo.root, "tag", "v1.0.0")
     repo.write("environments/dev/app.yaml", objects.configmap("settings", {"v": "2"}))
     repo.commit("v2")

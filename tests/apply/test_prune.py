@@ -8,12 +8,13 @@ import json
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 
 from gitdeploy import __version__
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import Fault, TestApiServer
 
 CM = ("", "configmaps")
@@ -29,26 +30,25 @@ SET_ID = expected_id("gitdeploy-applyset-dev", "shop")
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="shop")
-    repo.write("environments/dev/ns.yaml", objects.namespace("shop"))
-    repo.write("environments/dev/keep.yaml", objects.configmap("keep", {"k": "1"}))
-    repo.write("environments/dev/old.yaml", [objects.configmap("old", {"o": "1"}),
-                                             objects.deployment("legacy")])
-    repo.commit("first")
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment(namespace="shop", message="first", files={
+        "ns.yaml": objects.namespace("shop"),
+        "keep.yaml": objects.configmap("keep", {"k": "1"}),
+        "old.yaml": [objects.configmap("old", {"o": "1"}), objects.deployment("legacy")]})
 
 
-def apply(cli, *args: str) -> dict:
+def apply(cli, *args: str) -> dict[str, Any]:
     result = cli("apply", "dev", "--yes", "-o", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
-def plan(cli, *args: str) -> dict:
+def plan(cli, *args: str) -> dict[str, Any]:
     result = cli("diff", "dev", "-o", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
 def exists(api_server: TestApiServer, group: str, plural: str, ns: str, name: str) -> bool:
@@ -268,7 +268,7 @@ def test_a_label_set_in_git_is_an_error(dev: ConfigRepo, cli) -> None:
 
 def test_interruption_between_apply_and_prune_leaves_the_parent_listing_every_child(
         dev: ConfigRepo, api_server: TestApiServer) -> None:
-    from tests.test_lock import start, wait_for
+    from tests.state.test_lock import start, wait_for
     subprocess.run([sys.executable, "-m", "gitdeploy", "apply", "dev", "--yes"],
                    cwd=dev.root, check=True, capture_output=True)
     (dev.root / "environments/dev/old.yaml").unlink()  # Deployment legacy and ConfigMap old

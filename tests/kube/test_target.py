@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo
 from tests.kubeapi.server import TestApiServer
 

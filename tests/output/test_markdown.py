@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo
 
 CANARY = "markdown-canary-value"

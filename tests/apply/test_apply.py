@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo
 from tests.kubeapi.server import Fault, TestApiServer
 

@@ -9,18 +9,15 @@ import sys
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 
 CLUSTER_COMMANDS = ["diff", "apply", "rollback", "status", "history", "unlock", "orphans"]
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="default")
-    repo.write("environments/dev/app.yaml", objects.configmap("a", {"v": "1"}))
-    repo.commit()
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment([objects.configmap("a", {"v": "1"})])
 
 
 @pytest.mark.parametrize("args", [

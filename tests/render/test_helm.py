@@ -12,11 +12,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import helm_python
 import pytest
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo, Input, git
 
 
@@ -45,20 +46,22 @@ PODINFO = Chart(Input("podinfo/charts/podinfo", realworld=True), "podinfo", "6.1
                 "ghcr.io/stefanprodan/podinfo:", "podinfo-grpc-test", "PODINFO_UI_MESSAGE")
 
 
-def rendered(cli, env: str, *args: str) -> list[dict]:
+def rendered(cli, env: str, *args: str) -> list[dict[str, Any]]:
     result = cli("render", env, "-o", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)["objects"]
+    found: list[dict[str, Any]] = json.loads(result.stdout)["objects"]
+    return found
 
 
-def names(found: list[dict]) -> list[tuple[str, str, str | None]]:
+def names(found: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
     return [(o["object"]["kind"], o["object"]["metadata"]["name"],
              o["object"]["metadata"].get("namespace")) for o in found]
 
 
 @pytest.fixture(params=[pytest.param(GREETER, id="greeter"), pytest.param(PODINFO, id="podinfo")])
 def chart(request: pytest.FixtureRequest) -> Chart:
-    return request.param
+    param: Chart = request.param
+    return param
 
 
 @pytest.fixture

@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="shop")
-    repo.write("environments/dev/ns.yaml", objects.namespace("shop"))
-    repo.write("environments/dev/app.yaml", [
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment([
         objects.configmap("settings", {"LOG_LEVEL": "info"}),
         objects.deployment("web", replicas=2),
         objects.service("web"),
-    ])
-    repo.commit()
-    return repo
+    ], namespace="shop", files={"ns.yaml": objects.namespace("shop")})
 
 
-def plan_json(cli, env: str = "dev") -> dict:
+def plan_json(cli, env: str = "dev") -> dict[str, Any]:
     result = cli("diff", env, "-o", "json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
-def actions(plan: dict) -> dict[str, str]:
+def actions(plan: dict[str, Any]) -> dict[str, str]:
     return {f"{c['kind']}/{c['name']}": c["action"] for c in plan["changes"]}
 
 

@@ -6,26 +6,22 @@ import socket
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import Fault, TestApiServer
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="default")
-    repo.write("environments/dev/app.yaml", [objects.configmap("settings", {"a": "1"}),
-                                             objects.deployment("web")])
-    repo.commit()
-    return repo
+def dev(environment: MakeEnvironment) -> ConfigRepo:
+    return environment([objects.configmap("settings", {"a": "1"}), objects.deployment("web")])
 
 
 def refused(cli, api_server: TestApiServer, *args: str) -> str:
     result = cli("apply", "dev", "--yes", *args)
     assert result.exit_code == 1, result.output
     assert api_server.writes() == []
-    assert "Traceback" not in result.output
-    return result.stderr
+    assert "Traceback" not in result.output, result.output
+    return str(result.stderr)
 
 
 def test_unreachable_server(dev: ConfigRepo, cli, api_server: TestApiServer, tmp_path,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer
 
 
@@ -20,15 +20,12 @@ def make(api_server: TestApiServer, plural: str, body: dict[str, Any], group: st
 
 
 @pytest.fixture
-def dev(repo: ConfigRepo, kubeconfig, api_server: TestApiServer, cli) -> ConfigRepo:
-    repo.settings("dev", context="kind-dev", namespace="shop",
-                  orphans={"ignore": ["ConfigMap/ignored-*", "Service.*/*/never"]})
-    repo.write("environments/dev/app.yaml", [
+def dev(environment: MakeEnvironment, api_server: TestApiServer, cli) -> ConfigRepo:
+    repo = environment([
         objects.namespace("shop"), objects.namespace("tools"),
         objects.configmap("in-git", {}), objects.configmap("tool", {}, namespace="tools"),
         objects.deployment("web"),
-    ])
-    repo.commit()
+    ], namespace="shop", orphans={"ignore": ["ConfigMap/ignored-*", "Service.*/*/never"]})
     assert cli("apply", "dev", "--yes").exit_code == 0
     make(api_server, "configmaps", objects.configmap("handmade", {"a": "1"}, namespace="shop"))
     make(api_server, "configmaps", objects.configmap("ignored-1", {}, namespace="shop"))

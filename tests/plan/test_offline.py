@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import ConfigRepo, git
 
 CANARY = "offline-canary-value"

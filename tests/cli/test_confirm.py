@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import objects
-from tests.conftest import ConfigRepo
+from tests import manifests as objects
+from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer
 
 
@@ -51,15 +51,11 @@ def run_in_terminal(args: list[str], answer: str, cwd: Path, prompt: bytes,
 
 
 @pytest.fixture
-def env(repo: ConfigRepo, kubeconfig) -> ConfigRepo:
-    repo.settings("beta", context="kind-dev", namespace="default")
-    repo.settings("prod", context="prod", namespace="default", protected=True)
-    for name in ("beta", "prod"):
-        repo.write(f"environments/{name}/app.yaml",
-                   [objects.configmap("a", {"x": "1"}), objects.configmap("b", {"y": "2"}),
-                    objects.deployment("web"), objects.service("web")])
-    repo.commit()
-    return repo
+def env(environment: MakeEnvironment) -> ConfigRepo:
+    app = [objects.configmap("a", {"x": "1"}), objects.configmap("b", {"y": "2"}),
+           objects.deployment("web"), objects.service("web")]
+    environment(app, name="beta")
+    return environment(app, name="prod", context="prod", protected=True)
 
 
 def test_yes_applies(env: ConfigRepo, api_server: TestApiServer) -> None:

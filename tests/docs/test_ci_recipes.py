@@ -8,7 +8,7 @@ import shlex
 
 import yaml
 
-from tests import objects
+from tests import manifests as objects
 from tests.conftest import PROJECT, ConfigRepo, git
 
 DOC = PROJECT / "docs" / "ci.md"
