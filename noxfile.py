@@ -72,6 +72,15 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """The fault scenarios of tests/faults over many seeds, through the seeded fault proxy;
+    prints a table of outcomes (`-- --seeds 1-100 --scenarios all --jobs 4 --rate 0.15`).
+    Not run by default."""
+    _install(session, "test")
+    session.run("python", "-m", "tests.faults.soak", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     _install(session, "lint")
     session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")

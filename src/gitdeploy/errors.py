@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     INTERNAL = 3
     NOT_READY = 4
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class GitdeployError(Exception):
@@ -74,6 +75,23 @@ class NotReady(GitdeployError):
     """The apply succeeded, but objects were not ready in time, or failed to become ready."""
 
     exit_code = ExitCode.NOT_READY
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI system cancelling the job): handled like Ctrl-C, exit 143."""
+
+
+class Interrupted(GitdeployError):
+    """A signal stopped the deploy; what was done is reported and recorded."""
+
+    def __init__(self, message: str, details: list[str] | None = None, *,
+                 signal_name: str = "SIGINT") -> None:
+        super().__init__(message, details)
+        self.exit_code = ExitCode.TERMINATED if signal_name == "SIGTERM" else ExitCode.INTERRUPTED
+
+
+def signal_name(interrupt: BaseException) -> str:
+    return "SIGTERM" if isinstance(interrupt, Terminated) else "SIGINT"
 
 
 class WaitInterrupted(GitdeployError):

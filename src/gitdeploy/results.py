@@ -151,17 +151,22 @@ class ApplyReport:
     results: list[ObjectResult]
     record: DeployRecord | None = None  # written after the apply
     readiness: WaitReport | None = None  # after the record: None when not waited for
+    interrupted: str = ""  # the signal that stopped the apply (SIGINT, SIGTERM), if one did
+    # What went wrong after the objects were written (the record, the ApplySet parent).
+    problems: list[str] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
-        return all(r.outcome in (Outcome.APPLIED, Outcome.DELETED) for r in self.results)
+        return not self.interrupted and all(
+            r.outcome in (Outcome.APPLIED, Outcome.DELETED) for r in self.results)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
 
 DEPLOY, ROLLBACK = "deploy", "rollback"  # kinds of deploy records
-SUCCEEDED, FAILED = "succeeded", "failed"  # outcomes of deploy records
+# outcomes of deploy records
+SUCCEEDED, FAILED, INTERRUPTED = "succeeded", "failed", "interrupted"
 
 
 @dataclass(frozen=True)

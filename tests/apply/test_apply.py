@@ -64,7 +64,8 @@ def test_failure_stops_and_reports_applied_failed_not_attempted(
     write_mixed(repo)
     api_server.inject(Fault(method="PATCH", path="/clusterroles/", status=500, dry_run=False,
                             message="etcdserver: request timed out"))
-    result = cli("apply", "dev", "--yes", "-o", "json")
+    # A failure that does not pass: retrying it only takes longer (tests/kube/test_retries.py).
+    result = cli("apply", "dev", "--yes", "-o", "json", "--retries", "0")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     outcomes = {f"{r['kind']}/{r['name']}": r["outcome"] for r in report["results"]}
@@ -83,7 +84,7 @@ def test_text_report_summarizes_a_failed_apply(repo: ConfigRepo, kubeconfig, cli
                                                api_server: TestApiServer) -> None:
     write_mixed(repo)
     api_server.inject(Fault(method="PATCH", path="/clusterroles/", status=500, dry_run=False))
-    result = cli("apply", "dev", "--yes")
+    result = cli("apply", "dev", "--yes", "--retries", "0")
     assert result.exit_code == 1
     assert "2 applied, 1 failed, 4 not attempted" in result.stdout
 

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,6 +61,20 @@ def remove_old(repo: ConfigRepo) -> None:
     repo.commit("remove old")
 
 
+def block(text: str, title: str) -> list[str]:
+    """The lines of one object in `diff`'s text output: from the line naming it (`delete
+    ConfigMap shop/old  (origin)`) to the blank line that ends its diff."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title + "  "))
+    return lines[start:lines.index("", start)]
+
+
+OLD_DIFF = ["--- live/ConfigMap/shop/old", "+++ git/ConfigMap/shop/old", "@@ -1,9 +0,0 @@",
+            "-metadata:", "-  name: old", "-  namespace: shop", "-  labels:",
+            f"-    applyset.kubernetes.io/part-of: {SET_ID}", "-data:", "-  o: '1'",
+            "-apiVersion: v1", "-kind: ConfigMap"]
+
+
 def test_the_parent_follows_the_applyset_spec_field_by_field(dev: ConfigRepo, cli,
                                                              api_server: TestApiServer) -> None:
     apply(cli)
@@ -88,11 +103,17 @@ def test_a_removed_object_is_a_delete_in_diff_and_pruned_only_when_asked(
     apply(cli)
     remove_old(dev)
     diff = cli("diff", "dev")
-    assert "delete ConfigMap shop/old" in diff.stdout
-    assert "-  o: '1'" in diff.stdout
-    assert "pruning is off" in diff.stdout
+    assert block(diff.stdout, "delete ConfigMap shop/old")[1:] == [
+        "  removed from git: apply leaves it in place (pruning is off; --prune deletes it)",
+        *OLD_DIFF]
+    assert block(cli("diff", "dev", "--prune").stdout, "delete ConfigMap shop/old")[1:] == [
+        "  removed from git: apply deletes it", *OLD_DIFF]
     doc = plan(cli)
     assert doc["summary"]["delete"] == 2
+    old = next(c for c in doc["changes"] if c["name"] == "old")
+    assert (old["action"], old["source"], old["kept"], old["drift"]) == (
+        "delete", "(not in git)", None, [])
+    assert old["diff"] == "".join(f"{line}\n" for line in OLD_DIFF)
     kept = apply(cli)  # prune is off by default
     assert kept["results"] == []
     assert exists(api_server, *CM, "shop", "old")
@@ -107,6 +128,59 @@ def test_a_removed_object_is_a_delete_in_diff_and_pruned_only_when_asked(
         "applyset.kubernetes.io/contains-group-kinds"]
     assert contains == "ConfigMap,Namespace"
     assert plan(cli)["summary"]["changes"] == 0
+
+
+@pytest.mark.xfail(strict=True, reason="gitdeploy bug: the text diff wraps the origin of a "
+                   "deletion, already '(not in git)', in parentheses again: "
+                   "'delete ConfigMap shop/old  ((not in git))' (output/terminal.py plan())")
+def test_the_line_naming_a_deletion_says_not_in_git_once(dev: ConfigRepo, cli) -> None:
+    apply(cli)
+    remove_old(dev)
+    text = cli("diff", "dev").stdout
+    assert block(text, "delete ConfigMap shop/old")[0] == "delete ConfigMap shop/old  (not in git)"
+
+
+def test_no_dry_run_sends_a_delete(dev: ConfigRepo, cli, api_server: TestApiServer,
+                                   tmp_path: Path) -> None:
+    """With prune candidates in the cluster (and pruning on in the settings), nothing but apply
+    deletes: every form of `diff`, `status` and `orphans` sends only GETs and server-side
+    applies with dryRun=All, never a DELETE (a DELETE with dryRun=All in its query and a
+    DeleteOptions body without it deletes on kube-apiserver v1.36: delete-dry-run.jsonl#14).
+    RequestRecord.dry_run reads only the query, so DELETEs are looked for whatever their
+    flags. `apply` has no --dry-run."""
+    apply(cli)
+    dev.settings("dev", context="kind-dev", namespace="shop", prune=True)
+    remove_old(dev)
+    stored = {key: obj["metadata"]["resourceVersion"]
+              for key, obj in api_server.cluster.objects.items()}
+    start = len(api_server.requests)
+    for args in (("diff", "dev"), ("diff", "dev", "-o", "json"), ("diff", "dev", "--prune"),
+                 ("diff", "dev", "-o", "markdown"), ("diff", "dev", "--orphans"),
+                 ("diff", "dev", "--out-plan", str(tmp_path / "plan.json")),
+                 ("status", "dev"), ("orphans", "dev")):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.output)
+    assert cli("diff", "dev", "--exit-code").exit_code == 2  # the deletions are changes
+    assert plan(cli)["summary"]["delete"] == 2
+    usage = cli("apply", "dev", "--yes", "--dry-run")
+    assert (usage.exit_code, usage.stdout) == (1, "")
+    assert usage.stderr.splitlines()[-1] == (
+        "Error: No such option: --dry-run (Possible options: --no-prune, --prune)")
+    sent = api_server.requests[start:]
+    assert [r for r in sent if r.method == "DELETE"] == []
+    assert [(r.method, r.path) for r in sent if r.method != "GET"
+            and not (r.method == "PATCH" and r.query.get("dryRun") == ["All"])] == []
+    assert any(r.method == "PATCH" and r.dry_run for r in sent)
+    assert not any(r.is_write for r in sent)  # nor any bookkeeping: no lock, no record
+    assert {key: obj["metadata"]["resourceVersion"]
+            for key, obj in api_server.cluster.objects.items()} == stored
+    pruned = apply(cli)  # the setting: apply prunes, with real DELETEs
+    assert sorted((r["kind"], r["outcome"]) for r in pruned["results"]) == [
+        ("ConfigMap", "deleted"), ("Deployment", "deleted")]
+    deletes = [r for r in api_server.requests if r.method == "DELETE"]
+    assert sorted((r.path, r.query, r.status) for r in deletes) == [
+        ("/api/v1/namespaces/shop/configmaps/old", {}, 200),
+        ("/apis/apps/v1/namespaces/shop/deployments/legacy", {}, 200)]
 
 
 def test_prune_setting_and_no_prune_override(dev: ConfigRepo, cli,
@@ -173,9 +247,11 @@ def test_a_cap_on_deletions_needs_an_explicit_flag(repo: ConfigRepo, kubeconfig,
     repo.commit("drop four")
     refused = cli("apply", "dev", "--yes", "--prune")
     assert refused.exit_code == 1
-    assert "4 deletion(s), 50% of the 8 object(s)" in refused.stderr
-    assert "--allow-mass-delete" in refused.stderr
-    assert api_server.writes() == [w for w in api_server.writes() if w.method != "DELETE"]
+    assert refused.stderr == (
+        "error: apply to dev refused: pruning is not safe\n"
+        "  4 deletion(s), 50% of the 8 object(s) the environment owns: more than pruneSafety "
+        "allows (3 objects, 50%); pass --allow-mass-delete if that is intended\n")
+    assert not any(r.method == "DELETE" for r in api_server.requests)
     assert exists(api_server, *CM, "default", "cm-7")
     assert apply(cli, "--prune", "--allow-mass-delete")["record"]["counts"]["deleted"] == 4
     assert not exists(api_server, *CM, "default", "cm-7")
@@ -191,8 +267,12 @@ def test_namespaces_and_crds_need_permission_and_the_state_namespace_is_never_pr
     dev.commit("drop extra")
     refused = cli("apply", "dev", "--yes", "--prune")
     assert refused.exit_code == 1
-    assert "Namespace scratch: pruning a namespace deletes everything in it" in refused.stderr
-    assert "CustomResourceDefinition gadgets.example.com: pruning a CRD" in refused.stderr
+    assert refused.stderr == (
+        "error: apply to dev refused: pruning is not safe\n"
+        "  Namespace scratch: pruning a namespace deletes everything in it; allow it with "
+        "pruneSafety.namespaces: true\n"
+        "  CustomResourceDefinition gadgets.example.com: pruning a CRD deletes all its objects; "
+        "allow it with pruneSafety.customResourceDefinitions: true\n")
     assert exists(api_server, "", "namespaces", "", "scratch")
     dev.settings("dev", context="kind-dev", namespace="shop",
                  pruneSafety={"namespaces": True, "customResourceDefinitions": True})
@@ -205,7 +285,10 @@ def test_namespaces_and_crds_need_permission_and_the_state_namespace_is_never_pr
     dev.commit("drop the state namespace")
     state = cli("apply", "dev", "--yes", "--prune")
     assert state.exit_code == 1
-    assert "Namespace shop holds gitdeploy's own records and lock" in state.stderr
+    assert state.stderr == (
+        "error: apply to dev refused: pruning is not safe\n"
+        "  Namespace shop holds gitdeploy's own records and lock (state.namespace): it is never "
+        "pruned\n")
 
 
 def test_deletions_run_in_reverse_order(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
@@ -245,9 +328,18 @@ def test_an_object_made_by_kubectl_is_adopted(dev: ConfigRepo, cli,
     dev.commit("adopt it")
     change = next(c for c in plan(cli)["changes"] if c["name"] == "handmade")
     assert change["action"] == "adopt"
-    assert "not yet managed by this environment" in change["note"]
-    assert "+    applyset.kubernetes.io/part-of: " + SET_ID in change["diff"]
-    assert "adopt ConfigMap shop/handmade" in cli("diff", "dev").stdout
+    assert change["note"] == ("exists in the cluster, not yet managed by this environment: "
+                              "apply takes it over")
+    # apiVersion and kind are left out here: the diff shows them moved (the bug that
+    # tests/plan/test_plan.py::test_an_object_read_by_a_list_diffs_without_apiversion_and_kind
+    # pins), which moves the hunk header too
+    assert [line for line in change["diff"].splitlines() if line[:1] in "-+"
+            and line[1:].split(":")[0] not in ("apiVersion", "kind")] == [
+        "--- live/ConfigMap/shop/handmade", "+++ git/ConfigMap/shop/handmade",
+        "+  labels:", f"+    applyset.kubernetes.io/part-of: {SET_ID}", "-  h: '1'", "+  h: '2'"]
+    assert block(cli("diff", "dev").stdout, "adopt ConfigMap shop/handmade")[:2] == [
+        "adopt ConfigMap shop/handmade  (environments/dev/handmade.yaml:1)",
+        "  exists in the cluster, not yet managed by this environment: apply takes it over"]
     apply(cli)
     live = api_server.cluster.objects[("", "configmaps", "shop", "handmade")]
     assert live["metadata"]["labels"]["applyset.kubernetes.io/part-of"] == SET_ID
@@ -262,8 +354,10 @@ def test_a_label_set_in_git_is_an_error(dev: ConfigRepo, cli) -> None:
     dev.commit("bad")
     result = cli("diff", "dev")
     assert result.exit_code == 1
-    assert "environments/dev/bad.yaml:1" in result.stderr
-    assert "sets the label applyset.kubernetes.io/part-of" in result.stderr
+    assert result.stderr == (
+        "error: environments/dev/bad.yaml:1: ConfigMap shop/bad sets the label "
+        "applyset.kubernetes.io/part-of\n"
+        "  gitdeploy sets it to the environment's ApplySet; remove it from the manifest\n")
 
 
 def test_interruption_between_apply_and_prune_leaves_the_parent_listing_every_child(

@@ -33,15 +33,17 @@ def test_unreachable_server(dev: ConfigRepo, cli, api_server: TestApiServer, tmp
                                    extra_contexts={"kind-dev": f"http://127.0.0.1:{closed_port}"})
     monkeypatch.setenv("KUBECONFIG", str(config))
     dev.commit()
-    err = refused(cli, api_server)
+    err = refused(cli, api_server, "--retries", "1")
     assert f"cannot reach the API server at http://127.0.0.1:{closed_port}" in err
     assert "connection refused" in err
+    assert "still failing after 2 attempts" in err
 
 
 def test_request_timeout(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     api_server.inject(Fault(method="GET", path="/kube-system$", delay=1.5))
-    err = refused(cli, api_server, "--request-timeout", "0.3")
+    err = refused(cli, api_server, "--request-timeout", "0.3", "--retries", "1")
     assert "timed out" in err
+    assert "still failing after 2 attempts" in err
 
 
 def test_unauthorized(dev: ConfigRepo, cli, api_server: TestApiServer, tmp_path,
@@ -116,9 +118,10 @@ def test_conflict(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
 def test_server_errors(dev: ConfigRepo, cli, api_server: TestApiServer, status: int) -> None:
     api_server.inject(Fault(method="PATCH", path="/configmaps/", status=status, dry_run=True))
     dev.commit()
-    err = refused(cli, api_server)
+    err = refused(cli, api_server, "--retries", "1")
     assert f"{status} " in err
     assert "the API server failed" in err
+    assert "still failing after 2 attempts" in err
 
 
 def test_unexpected_errors_exit_3_with_a_traceback_file(dev: ConfigRepo, cli,

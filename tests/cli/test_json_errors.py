@@ -69,7 +69,7 @@ def test_a_failed_apply_writes_its_report_and_no_second_document(
         dev: ConfigRepo, cli: Any, api_server: TestApiServer) -> None:
     api_server.inject(Fault(method="PATCH", path="/configmaps/settings", status=500,
                             dry_run=False))
-    result = cli("apply", "dev", "--yes", "-o", "json")
+    result = cli("apply", "dev", "--yes", "-o", "json", "--retries", "0")
     assert result.exit_code == 1
     report = json.loads(result.stdout)  # one document: the report, not an Error
     assert report["kind"] == "ApplyResult" and report["succeeded"] is False

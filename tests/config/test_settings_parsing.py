@@ -183,7 +183,7 @@ def test_unknown_top_level_key_lists_the_known_keys() -> None:
     assert message == (
         f"{SETTINGS}: unknown key 'replicas' (known keys: context, namespace, cluster, "
         "protected, prune, suspend, exclude, state, history, lock, pruneSafety, orphans, "
-        "kubernetesVersion, kustomize, charts, wait)")
+        "kubernetesVersion, kustomize, charts, wait, retries)")
 
 
 @pytest.mark.parametrize(

@@ -386,10 +386,11 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "delete-with-preconditions",
-        "delete-options.jsonl#15-#17: a uid or resourceVersion that does not match is a 409; "
-        "both matching delete",
+        "delete-options.jsonl#14-#17: a uid or resourceVersion that does not match is a 409; "
+        "both matching (as read after the deployment controller wrote its status) delete",
         steps=(namespace_step(),
          apply(f"{DEPLOY_PATH}/pre", PRE_DEPLOYMENT, status=201, check=False),
+         get(f"{DEPLOY_PATH}/pre"),
          delete(f"{DEPLOY_PATH}/pre", status=409,
                 options={"kind": "DeleteOptions", "apiVersion": "v1",
                          "propagationPolicy": "Background",
@@ -524,5 +525,309 @@ CASES: tuple[Case, ...] = (
             "gitVersion": "v1.36.2", "gitCommit": "<sha>", "gitTreeState": "clean",
             "buildDate": "<time>", "goVersion": "go1.26.4", "compiler": "gc",
             "platform": "linux/amd64"}),),
+    ),
+    Case(
+        "label-selector-syntax-errors",
+        "list-selectors.jsonl#14-#17: labels.Parse's messages, some inside 'unable to parse "
+        "requirement'",
+        steps=(namespace_step(), *(
+            get(CM_PATH, query={"labelSelector": selector}, status=400,
+                answer=status_failure(400, "BadRequest", message))
+            for selector, message in (
+                ("app=we b", "found 'b', expected: ',' or 'end of string'"),
+                ("app in prod", "unable to parse requirement: found 'prod' expected: '('"),
+                ("=web", "found '=', expected: !, identifier, or 'end of string'"),
+                ("app=web,", "found '', expected: identifier after ','")))),
+    ),
+    Case(
+        "field-selectors-per-kind",
+        "list-selectors.jsonl#21, #25, #29, #32, #39, #41: the default field label conversion "
+        "and the kinds' own; terms are sorted before they are read",
+        steps=(namespace_step(),
+         get(CM_PATH, query={"fieldSelector": "data.k=a"}, status=400, answer=status_failure(
+             400, "BadRequest", '"data.k" is not a known field selector: only '
+             '"metadata.name", "metadata.namespace"')),
+         get(CM_PATH, query={"fieldSelector": "metadata.name in (a,b)"}, status=400,
+             answer=status_failure(400, "BadRequest", "invalid selector: 'metadata.name in "
+                                   "(a,b)'; can't understand 'b)'")),
+         get(f"/api/v1/namespaces/{NS}/events", query={"fieldSelector": "count=1"},
+             status=400, answer=status_failure(400, "BadRequest",
+                                               "field label not supported: count")),
+         get(f"/api/v1/namespaces/{NS}/secrets", query={"fieldSelector": "data.x=1"},
+             status=400, answer=status_failure(400, "BadRequest",
+                                               "field label not supported: data.x")),
+         get(f"/api/v1/namespaces/{NS}/pods", query={"fieldSelector": "status.phase=Pending"},
+             answer={"kind": "PodList", "apiVersion": "v1",
+                     "metadata": {"resourceVersion": "<resourceVersion>"}, "items": []}),
+         get(f"/api/v1/namespaces/{NS}/secrets", query={"fieldSelector": "type=Opaque"},
+             answer={"kind": "SecretList", "apiVersion": "v1",
+                     "metadata": {"resourceVersion": "<resourceVersion>"}, "items": []})),
+    ),
+    Case(
+        "list-limit-answers-a-continue-token-and-the-remaining-count",
+        "list-selectors.jsonl#2-#5 and #45: five ConfigMaps (kube-root-ca.crt among them), "
+        "limit=2: the first two by name, a continue token, remainingItemCount 3",
+        steps=(namespace_step(), *(
+            Step("POST", CM_PATH, {"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": name, "labels": labels},
+                                   "data": {"k": name}}, content_type="application/json",
+                 status=201, check=False)
+            for name, labels in (("a", {"app": "web", "env": "prod"}),
+                                 ("b", {"app": "web", "env": "dev"}),
+                                 ("c", {"app": "db", "env": "prod"}), ("d", {}))),
+         get(CM_PATH, query={"limit": "2"}, answer={
+             "kind": "ConfigMapList", "apiVersion": "v1",
+             "metadata": {"resourceVersion": "<resourceVersion>", "continue": "<continue>",
+                          "remainingItemCount": 3},
+             "items": [{key: value for key, value in stored(
+                 "ConfigMap", name, labels={"app": "web", "env": env},
+                 managed=[entry("curl", "Update", {"f:data": {".": {}, "f:k": {}},
+                                                   "f:metadata": {"f:labels": {
+                                                       ".": {}, "f:app": {}, "f:env": {}}}})],
+                 rest={"data": {"k": name}}).items() if key not in ("kind", "apiVersion")}
+                 for name, env in (("a", "prod"), ("b", "dev"))]})),
+    ),
+    Case(
+        "lease-put-without-a-usable-resource-version-or-name",
+        "lease-conflict.jsonl#7-#10: no resourceVersion is a 422 for a Lease, a non-numeric one "
+        "a 500 without reason, another name than the URL's a 400; a PUT to a missing Lease "
+        "creates it",
+        steps=(namespace_step(),
+         Step("POST", LEASE_PATH, LEASE, content_type="application/json", status=201,
+              check=False),
+         Step("PUT", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              {**LEASE, "spec": {**LEASE["spec"], "holderIdentity": "dave"}},
+              content_type="application/json", status=422, answer=status_failure(
+                  422, "Invalid", 'leases.coordination.k8s.io "gitdeploy-lock-e2e" is invalid: '
+                  "metadata.resourceVersion: Invalid value: 0: must be specified for an update",
+                  {"name": "gitdeploy-lock-e2e", "group": "coordination.k8s.io",
+                   "kind": "leases", "causes": [
+                       {"reason": "FieldValueInvalid",
+                        "message": "Invalid value: 0: must be specified for an update",
+                        "field": "metadata.resourceVersion"}]})),
+         Step("PUT", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              {**LEASE, "metadata": {"name": "gitdeploy-lock-e2e", "resourceVersion": "abc"}},
+              content_type="application/json", status=500, answer=status_failure(
+                  500, None, 'strconv.ParseUint: parsing "abc": invalid syntax')),
+         Step("PUT", f"{LEASE_PATH}/other", LEASE, content_type="application/json",
+              status=400, answer=status_failure(
+                  400, "BadRequest", "the name of the object (gitdeploy-lock-e2e) does not "
+                  "match the name on the URL (other)")),
+         Step("PUT", f"{LEASE_PATH}/missing",
+              {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+               "metadata": {"name": "missing"}, "spec": {"holderIdentity": "x"}},
+              content_type="application/json", status=201, answer=stored(
+                  "Lease", "missing", api_version="coordination.k8s.io/v1",
+                  managed=[entry("curl", "Update", {"f:spec": {"f:holderIdentity": {}}},
+                                 api_version="coordination.k8s.io/v1")],
+                  rest={"spec": {"holderIdentity": "x"}}))),
+    ),
+    Case(
+        "stale-merge-patch-and-failing-json-patch-test",
+        "lease-conflict.jsonl#11-#14: a merge patch carrying an older resourceVersion is a "
+        "409; a JSON patch whose test op fails is a 422 that says nothing more; one that "
+        "holds applies",
+        steps=(namespace_step(),
+         Step("POST", LEASE_PATH, LEASE, content_type="application/json", status=201,
+              check=False),
+         Step("PUT", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              lease("bob", "2026-01-01T00:01:00.000000Z", 1), content_type="application/json",
+              check=False),
+         Step("PATCH", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              {"metadata": {"resourceVersion": "<resourceVersion>"},
+               "spec": {"holderIdentity": "grace"}}, content_type="application/merge-patch+json",
+              status=409, name="merge-patch-stale-rv", answer=status_failure(
+                  409, "Conflict", 'Operation cannot be fulfilled on leases.coordination.k8s.io '
+                  '"gitdeploy-lock-e2e": the object has been modified; please apply your '
+                  "changes to the latest version and try again",
+                  {"name": "gitdeploy-lock-e2e", "group": "coordination.k8s.io",
+                   "kind": "leases"})),
+         Step("PATCH", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              [{"op": "test", "path": "/spec/holderIdentity", "value": "nobody"},
+               {"op": "replace", "path": "/spec/holderIdentity", "value": "heidi"}],
+              content_type="application/json-patch+json", status=422, answer=status_failure(
+                  422, "Invalid", "the server rejected our request due to an error in our "
+                  "request", {})),
+         Step("PATCH", f"{LEASE_PATH}/gitdeploy-lock-e2e",
+              [{"op": "add", "path": "/spec/holderIdentity", "value": "ivan"}],
+              content_type="application/json-patch+json",
+              answer=lease_answer("ivan", "2026-01-01T00:01:00.000000Z", 1))),
+    ),
+    Case(
+        "patch-content-types-and-options",
+        "patch-types.jsonl#3, #5, #7, #9 and ssa-conflict-force.jsonl#11, #12: strategic "
+        "merge and JSON patches of a Deployment; an unknown content type is a 415; apply "
+        "without fieldManager and force on a merge patch are invalid PatchOptions",
+        steps=(namespace_step(),
+         apply(f"{DEPLOY_PATH}/web", {
+             "apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": "web", "namespace": NS},
+             "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
+                      "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                          "containers": [{"name": "web", "image": "nginx:1.27",
+                                          "env": [{"name": "A", "value": "1"}]},
+                                         {"name": "sidecar", "image": "busybox:1.36"}]}}}},
+               status=201, check=False),
+         Step("PATCH", f"{DEPLOY_PATH}/web", {"spec": {"template": {"spec": {"containers": [
+             {"name": "web", "env": [{"name": "B", "value": "2"}]}]}}}},
+              {"fieldManager": "kubectl-edit"}, "application/strategic-merge-patch+json"),
+         Step("PATCH", f"{DEPLOY_PATH}/web", {"spec": {"template": {"spec": {"containers": [
+             {"name": "sidecar", "$patch": "delete"}]}}}},
+              {"fieldManager": "kubectl-edit"}, "application/strategic-merge-patch+json"),
+         Step("PATCH", f"{DEPLOY_PATH}/web",
+              [{"op": "replace", "path": "/spec/template/spec/containers/0/image",
+                "value": "nginx:1.29"}], {"fieldManager": "kubectl-edit", "dryRun": "All"},
+              "application/json-patch+json"),
+         Step("PATCH", f"{DEPLOY_PATH}/web", {"<text>": "hello"},
+              {"fieldManager": "kubectl-edit", "dryRun": "All"}, "text/plain", 415,
+              status_failure(415, "UnsupportedMediaType", "415: Unsupported Media Type", {})),
+         Step("PATCH", f"{CM_PATH}/settings", configmap("settings", {"a": "1"}), {}, APPLY, 422,
+              status_failure(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: '
+                             "fieldManager: Required value: is required for apply patch",
+                             {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+                                 {"reason": "FieldValueRequired",
+                                  "message": "Required value: is required for apply patch",
+                                  "field": "fieldManager"}]})),
+         Step("PATCH", f"{DEPLOY_PATH}/web", {"spec": {"replicas": 1}},
+              {"fieldManager": "x", "force": "true"}, "application/merge-patch+json", 422,
+              status_failure(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: force: '
+                             "Forbidden: may not be specified for non-apply patch",
+                             {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+                                 {"reason": "FieldValueForbidden",
+                                  "message": "Forbidden: may not be specified for non-apply "
+                                             "patch", "field": "force"}]}))),
+    ),
+    Case(
+        "ssa-conflicts-with-two-managers",
+        "ssa-conflict-force.jsonl#2-#10: the message groups the fields by manager, an Update "
+        "manager with its API version; the causes (in no fixed order on the real server) "
+        "by field",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/settings", configmap("settings", {"LOG_LEVEL": "info",
+                                                             "shared": "same"}),
+               manager="alice", force=False, status=201, check=False),
+         apply(f"{CM_PATH}/settings", configmap("settings", {"LOG_LEVEL": "debug",
+                                                             "shared": "same"}), check=False),
+         Step("PATCH", f"{CM_PATH}/settings", {"data": {"LOG_LEVEL": "warn"}},
+              {"fieldManager": "kubectl-edit"}, "application/merge-patch+json", check=False),
+         apply(f"{CM_PATH}/settings", configmap("settings", {"LOG_LEVEL": "error",
+                                                             "shared": "other"}),
+               manager="alice", force=False, status=409, answer=status_failure(
+                   409, "Conflict", 'Apply failed with 2 conflicts: conflicts with "gitdeploy":'
+                   '\n- .data.shared\nconflicts with "kubectl-edit" using v1:\n- .data.LOG_LEVEL',
+                   {"causes": [{"reason": "FieldManagerConflict",
+                                "message": 'conflict with "kubectl-edit" using v1',
+                                "field": ".data.LOG_LEVEL"},
+                               {"reason": "FieldManagerConflict",
+                                "message": 'conflict with "gitdeploy"',
+                                "field": ".data.shared"}]}))),
+    ),
+    Case(
+        "generate-name-by-create-not-by-apply",
+        "ssa-generate-name.jsonl#3, #5 and #6: a create names the object after generateName "
+        "(dry run too, without resourceVersion); an apply to a named URL without a name is a "
+        "400",
+        steps=(namespace_step(),
+         apply(f"{CM_PATH}/job-x", {"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"generateName": "job-", "namespace": NS},
+                                    "data": {"a": "1"}}, status=400, answer=status_failure(
+             400, "BadRequest", "the name of the object (job-x based on URL) was "
+             "undeterminable: name must be provided")),
+         Step("POST", CM_PATH, {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"generateName": "job-", "namespace": NS},
+                                "data": {"a": "1"}}, {"fieldManager": "gitdeploy"},
+              "application/json", 201, stored(
+                  "ConfigMap", "job-<generated>", generateName="job-",
+                  managed=[entry("gitdeploy", "Update", {"f:data": {".": {}, "f:a": {}},
+                                                         "f:metadata": {"f:generateName": {}}})],
+                  rest={"data": {"a": "1"}})),
+         Step("POST", CM_PATH, {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"generateName": "job-", "namespace": NS},
+                                "data": {"a": "1"}}, {"fieldManager": "gitdeploy",
+                                                      "dryRun": "All"},
+              "application/json", 201, stored(
+                  "ConfigMap", "job-<generated>", generateName="job-", version=False,
+                  managed=[entry("gitdeploy", "Update", {"f:data": {".": {}, "f:a": {}},
+                                                         "f:metadata": {"f:generateName": {}}})],
+                  rest={"data": {"a": "1"}}))),
+    ),
+    Case(
+        "discovery-of-apps-v1-lists-subresources-in-the-server-order",
+        "discovery.jsonl#5 and #6: resources by name, each followed by its subresources (scale "
+        "answers autoscaling/v1 Scale), short names, the `all` category, a storageVersionHash; "
+        "the group",
+        steps=(get("/apis/apps/v1", answer={
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1",
+            "resources": [{"name": "controllerrevisions", "singularName": "controllerrevision",
+                           "namespaced": True, "kind": "ControllerRevision",
+                           "verbs": ["create", "delete", "deletecollection", "get", "list",
+                                     "patch", "update", "watch"],
+                           "storageVersionHash": "<hash>"}] + [
+                item
+                for plural, kind, short, subresources in (
+                    ("daemonsets", "DaemonSet", "ds", ("status",)),
+                    ("deployments", "Deployment", "deploy", ("scale", "status")),
+                    ("replicasets", "ReplicaSet", "rs", ("scale", "status")),
+                    ("statefulsets", "StatefulSet", "sts", ("scale", "status")))
+                for item in [
+                    {"name": plural, "singularName": kind.lower(), "namespaced": True,
+                     "kind": kind, "verbs": ["create", "delete", "deletecollection", "get",
+                                             "list", "patch", "update", "watch"],
+                     "shortNames": [short], "categories": ["all"],
+                     "storageVersionHash": "<hash>"},
+                    *({"name": f"{plural}/{sub}", "singularName": "", "namespaced": True,
+                       **({"group": "autoscaling", "version": "v1", "kind": "Scale"}
+                          if sub == "scale" else {"kind": kind}),
+                       "verbs": ["get", "patch", "update"]} for sub in subresources)]]}),
+               get("/apis/apps", answer={
+                   "kind": "APIGroup", "apiVersion": "v1", "name": "apps",
+                   "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
+                   "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}})),
+    ),
+    Case(
+        "discovery-lists-every-group-of-the-real-server-in-its-order",
+        "discovery.jsonl#2 and #3: /api, and /apis with the groups it serves whether or not the "
+        "test server gives their resources any behaviour",
+        steps=(get("/api", answer={"kind": "APIVersions", "versions": ["v1"],
+                                   "serverAddressByClientCIDRs": [
+                                       {"clientCIDR": "0.0.0.0/0",
+                                        "serverAddress": "127.0.0.1:6443"}]}),
+               get("/apis", answer={"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                   {"name": group,
+                    "versions": [{"groupVersion": f"{group}/{v}", "version": v}
+                                 for v in versions],
+                    "preferredVersion": {"groupVersion": f"{group}/{versions[0]}",
+                                         "version": versions[0]}}
+                   for group, versions in (
+                       ("apiregistration.k8s.io", ("v1",)), ("apps", ("v1",)),
+                       ("events.k8s.io", ("v1",)), ("authentication.k8s.io", ("v1",)),
+                       ("authorization.k8s.io", ("v1",)), ("autoscaling", ("v2", "v1")),
+                       ("batch", ("v1",)), ("certificates.k8s.io", ("v1",)),
+                       ("networking.k8s.io", ("v1",)), ("policy", ("v1",)),
+                       ("rbac.authorization.k8s.io", ("v1",)), ("storage.k8s.io", ("v1",)),
+                       ("admissionregistration.k8s.io", ("v1",)),
+                       ("apiextensions.k8s.io", ("v1",)), ("scheduling.k8s.io", ("v1",)),
+                       ("coordination.k8s.io", ("v1",)), ("node.k8s.io", ("v1",)),
+                       ("discovery.k8s.io", ("v1",)), ("resource.k8s.io", ("v1",)),
+                       ("flowcontrol.apiserver.k8s.io", ("v1",)))]})),
+    ),
+    Case(
+        "discovery-of-a-version-a-known-group-lacks-is-a-status-404",
+        "discovery.jsonl#13 and #15: a Status, unlike an unknown group's plain text",
+        steps=tuple(get(path, status=404, answer=status_failure(
+            404, "NotFound", "the server could not find the requested resource", {}))
+            for path in ("/apis/apps/v1beta1", "/api/v2")),
+    ),
+    Case(
+        "discovery-of-coordination-v1",
+        "discovery.jsonl#7",
+        steps=(get("/apis/coordination.k8s.io/v1", answer={
+            "kind": "APIResourceList", "apiVersion": "v1",
+            "groupVersion": "coordination.k8s.io/v1",
+            "resources": [{"name": "leases", "singularName": "lease", "namespaced": True,
+                           "kind": "Lease",
+                           "verbs": ["create", "delete", "deletecollection", "get", "list",
+                                     "patch", "update", "watch"],
+                           "storageVersionHash": "<hash>"}]}),),
     ),
 )

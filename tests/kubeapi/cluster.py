@@ -9,13 +9,16 @@ from __future__ import annotations
 import copy
 import datetime
 import itertools
+import json
+import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.kubeapi import controllers, decoding, fields
+from tests.kubeapi import controllers, decoding, fields, patching
 from tests.kubeapi.controllers import StatusScript
 from tests.kubeapi.defaults import (
     initial_status,
@@ -26,6 +29,7 @@ from tests.kubeapi.defaults import (
 )
 from tests.kubeapi.errors import ApiError
 from tests.kubeapi.resources import BUILTIN_TYPES, ResourceType, crd_types
+from tests.kubeapi.selectors import FieldTerm, decode_continue, encode_continue, field_matcher
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str, str]  # group, plural, namespace, name
@@ -41,6 +45,19 @@ _ROOT_CA = ("Contains a CA bundle that can be used to verify the kube-apiserver 
             "other usage is guaranteed across distributions of Kubernetes clusters.")
 GC_FINALIZERS = ("foregroundDeletion", "orphan")
 CRD_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
+# generateName: five characters of this alphabet after a prefix of at most 58 characters.
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+MAX_GENERATED_NAME_LENGTH = 63 - 5
+# Kinds whose registry creates the object on a PUT to a missing name (a Lease:
+# lease-conflict.jsonl#10), and kinds whose updates must carry a resourceVersion (#7).
+CREATE_ON_UPDATE = frozenset({
+    ("coordination.k8s.io", "Lease"), ("", "Service"), ("", "Endpoints"), ("", "Event"),
+    ("events.k8s.io", "Event"), ("", "LimitRange"),
+    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+})
+NO_UNCONDITIONAL_UPDATE = frozenset({("coordination.k8s.io", "Lease")})
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,7 @@ class Cluster:
         self._ips = itertools.count(10)
         self.crd_establish_delay = 0.0
         self.rollout_delay = 0.5  # seconds for the simulated controllers (controllers.py)
+        self.nodes = 1  # 0: no nodes and no scheduler, as the recorded cluster (controllers.py)
         self.status_scripts: dict[Key, StatusScript] = {}
         self._changed_at: dict[Key, float] = {}
         self._event_names = itertools.count(1)
@@ -150,22 +168,72 @@ class Cluster:
             return self._present(rtype, version, obj)
 
     def list(self, rtype: ResourceType, version: str, namespace: str | None,
-             selector: Any, fields: Any = None) -> Obj:
+             selector: Any, fields: Sequence[FieldTerm] = (), *, limit: int = 0,
+             continue_token: str = "", resource_version: str = "") -> Obj:
+        """A LIST as the real server answers it: field labels the kind does not support are a
+        400, then items in storage key order (namespace/name), `limit` items a page with a
+        continue token and, without selectors, `remainingItemCount` (list-selectors.jsonl#45).
+        Built-in items carry neither kind nor apiVersion (#44); custom resources' do, and their
+        list metadata always has `continue` (cluster-scoped-cr.jsonl#9)."""
         with self.lock:
-            items = [
-                self._present(rtype, version, obj)
-                for (group, plural, ns, _), obj in sorted(self.objects.items())
-                if group == rtype.group and plural == rtype.plural
-                and (namespace is None or ns == namespace)
-                and selector(obj["metadata"].get("labels") or {})
-                and (fields is None or fields(obj))
-            ]
+            selectable: list[str] = []
+            if not rtype.builtin:
+                crd = self.objects.get(("apiextensions.k8s.io", "customresourcedefinitions", "",
+                                        f"{rtype.plural}.{rtype.group}")) or {}
+                for served in (crd.get("spec") or {}).get("versions") or []:
+                    if served.get("name") == version:
+                        selectable = [str(f.get("jsonPath", "")).lstrip(".")
+                                      for f in served.get("selectableFields") or []]
+            matches = field_matcher(list(fields), rtype.group, rtype.kind,
+                                    builtin=rtype.builtin, namespaced=rtype.namespaced,
+                                    selectable=selectable)
+            start, list_version = "", ""
+            if continue_token:
+                start, token_version = decode_continue(continue_token)
+                if resource_version not in ("", "0"):
+                    raise ApiError.bad_request(
+                        "specifying resource version is not allowed when using continue")
+                list_version = str(token_version)
+            within_namespace = namespace is not None or not rtype.namespaced
+            keyed = sorted(((name if within_namespace else f"{ns}/{name}", obj)
+                            for (group, plural, ns, name), obj in self.objects.items()
+                            if group == rtype.group and plural == rtype.plural
+                            and (namespace is None or ns == namespace)),
+                           key=lambda pair: pair[0])
+            keyed = [(key, obj) for key, obj in keyed if key >= start]
+            list_version = list_version or str(next(self._versions))
+            items: list[Obj] = []
+            last, more = "", False
+            for key, obj in keyed:
+                if 0 < limit <= len(items):
+                    more = True
+                    break
+                last = key
+                if not selector(obj["metadata"].get("labels") or {}):
+                    continue
+                shown = self._present(rtype, version, obj)
+                if matches(shown):
+                    items.append(shown)
+            token = encode_continue(last, int(list_version)) if more else ""
+            remaining = len(keyed) - limit if more and not fields and getattr(
+                selector, "empty", False) else None
             api_version = f"{rtype.group}/{version}" if rtype.group else version
+            if not rtype.builtin:  # unstructured: keys in alphabetical order
+                metadata: Obj = {"continue": token}
+                if remaining is not None:
+                    metadata["remainingItemCount"] = remaining
+                metadata["resourceVersion"] = list_version
+                return {"apiVersion": api_version, "items": items,
+                        "kind": f"{rtype.kind}List", "metadata": metadata}
+            metadata = {"resourceVersion": list_version}
+            if token:
+                metadata["continue"] = token
+            if remaining is not None:
+                metadata["remainingItemCount"] = remaining
             return {
                 "kind": f"{rtype.kind}List",
                 "apiVersion": api_version,
-                "metadata": {"resourceVersion": str(next(self._versions))},
-                # Items carry neither kind nor apiVersion (list-selectors.jsonl#44).
+                "metadata": metadata,
                 "items": [{k: v for k, v in i.items() if k not in ("kind", "apiVersion")}
                           for i in items],
             }
@@ -188,18 +256,6 @@ class Cluster:
                 "source": {"component": "default-scheduler"},
             }
 
-    def _status(self, rtype: ResourceType, obj: Obj) -> Obj | None:
-        key = (rtype.group, rtype.plural, obj["metadata"].get("namespace", ""),
-               obj["metadata"]["name"])
-        script = self.status_scripts.get(key)
-        if script is None and (rtype.group, rtype.kind) not in controllers.CONTROLLED:
-            return None
-        elapsed = time.monotonic() - self._changed_at.get(key, time.monotonic())
-        if script is not None:
-            return script(obj, elapsed)
-        return controllers.simulated_status(rtype.group, rtype.kind, obj, elapsed,
-                                            self.rollout_delay)
-
     def _present(self, rtype: ResourceType, version: str, obj: Obj,
                  created: bool = False) -> Obj:
         """The object as the server answers it; `created`: the answer to its create, before
@@ -208,29 +264,17 @@ class Cluster:
         out["apiVersion"] = f"{rtype.group}/{version}" if rtype.group else version
         if created:
             return out
-        status = self._status(rtype, obj) if obj["metadata"].get("uid") else None
-        if status is not None:
-            out["status"] = status
-        if rtype.kind == "CustomResourceDefinition":
-            established = self._established_at.get(out["metadata"]["name"], float("inf"))
-            ok = "True" if established <= time.monotonic() else "False"
-            names = (out.get("spec") or {}).get("names") or {}
-            out["status"] = {
-                "acceptedNames": names,
-                "conditions": [
-                    {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts"},
-                    {"type": "Established", "status": ok, "reason": "InitialNamesAccepted"},
-                ],
-                "storedVersions": [v["name"] for v in out["spec"].get("versions", [])
-                                   if v.get("storage")],
-            }
-        return out
+        return controllers.present(self, rtype, obj, out)
 
     # ---- writes ------------------------------------------------------------------------
     def create(self, rtype: ResourceType, version: str, namespace: str, body: Obj,
                manager: str, dry_run: bool) -> Obj:
         with self.lock:
-            name = (body.get("metadata") or {}).get("name")
+            metadata = body.get("metadata") or {}
+            name = metadata.get("name")
+            prefix = metadata.get("generateName")
+            if not name and prefix and isinstance(prefix, str):
+                name = self._generate_name(rtype, namespace, prefix)
             if not name:
                 raise ApiError(422, "Invalid", f"{rtype.kind} \"\" is invalid: metadata.name: "
                                "Required value: name or generateName is required")
@@ -240,38 +284,106 @@ class Cluster:
             return self._update_write(rtype, version, namespace, name, None, new, manager,
                                       dry_run)
 
+    def _generate_name(self, rtype: ResourceType, namespace: str, prefix: str) -> str:
+        """`generateName` and five random characters of the API server's alphabet (no vowels,
+        no characters that look alike), the prefix cut so the name fits 63 characters."""
+        prefix = prefix[:MAX_GENERATED_NAME_LENGTH]
+        while True:
+            name = prefix + "".join(secrets.choice(NAME_ALPHABET) for _ in range(5))
+            if (rtype.group, rtype.plural, namespace, name) not in self.objects:
+                return name
+
     def replace(self, rtype: ResourceType, version: str, namespace: str, name: str, body: Obj,
-                manager: str, dry_run: bool) -> Obj:
+                manager: str, dry_run: bool) -> tuple[bool, Obj]:
+        """PUT: (whether it created the object, the answer). Checked in the API server's
+        order (lease-conflict.jsonl#6-#10): the name against the URL, the resourceVersion's
+        syntax, the object's existence (some kinds are created by a PUT), then the
+        resourceVersion against the stored one."""
         with self.lock:
-            old = self._existing(rtype, namespace, name)
-            rv = (body.get("metadata") or {}).get("resourceVersion")
-            if rv and rv != old["metadata"]["resourceVersion"]:
-                raise self._modified(rtype, name)
+            given = (body.get("metadata") or {}).get("name")
+            if given and given != name:
+                raise ApiError.bad_request(f"the name of the object ({given}) does not match "
+                                           f"the name on the URL ({name})")
+            rv = _resource_version(body)
+            old = self.objects.get((rtype.group, rtype.plural, namespace, name))
+            if old is None:
+                if (rtype.group, rtype.kind) not in CREATE_ON_UPDATE:
+                    raise ApiError.not_found(rtype.group, rtype.plural, name)
+                new = copy.deepcopy(body)
+                new.setdefault("metadata", {}).pop("resourceVersion", None)
+                return True, self._update_write(rtype, version, namespace, name, None, new,
+                                                manager, dry_run)
+            self._check_version(rtype, name, old, rv)
             new = copy.deepcopy(body)
             new.setdefault("metadata", {})["managedFields"] = old["metadata"].get(
                 "managedFields", [])
-            return self._update_write(rtype, version, namespace, name, old, new, manager,
-                                      dry_run)
+            return False, self._update_write(rtype, version, namespace, name, old, new,
+                                             manager, dry_run)
+
+    def _check_version(self, rtype: ResourceType, name: str, old: Obj, rv: int) -> None:
+        """An update's resourceVersion (0: none): required for kinds that allow no
+        unconditional update (a Lease: lease-conflict.jsonl#7), else the stored one's."""
+        if rv == 0:
+            if (rtype.group, rtype.kind) in NO_UNCONDITIONAL_UPDATE:
+                message = "Invalid value: 0: must be specified for an update"
+                raise ApiError(422, "Invalid", f'{rtype.group_resource()} "{name}" is invalid: '
+                               f"metadata.resourceVersion: {message}",
+                               {"name": name, **({"group": rtype.group} if rtype.group else {}),
+                                "kind": rtype.plural, "causes": [
+                                    {"reason": "FieldValueInvalid", "message": message,
+                                     "field": "metadata.resourceVersion"}]})
+            return
+        if str(rv) != old["metadata"]["resourceVersion"]:
+            raise self._modified(rtype, name)
 
     def merge_patch(self, rtype: ResourceType, version: str, namespace: str, name: str,
                     patch: Obj, manager: str, dry_run: bool) -> Obj:
+        return self.patch(rtype, version, namespace, name,
+                          lambda current: patching.merge_patch(current, patch), manager, dry_run)
+
+    def patch(self, rtype: ResourceType, version: str, namespace: str, name: str,
+              change: Callable[[Obj], Obj], manager: str, dry_run: bool) -> Obj:
+        """A non-apply patch: `change` turns the stored object into the patched one, which is
+        then written as an update, resourceVersion checks included (lease-conflict.jsonl#11)."""
         with self.lock:
             old = self._existing(rtype, namespace, name)
-            new = _json_merge(copy.deepcopy(old), patch)
+            current = copy.deepcopy(old)
+            current["apiVersion"] = f"{rtype.group}/{version}" if rtype.group else version
+            new = change(current)
+            if not isinstance(new, dict):
+                raise ApiError.bad_request("the patched object is not an object")
+            metadata = new.get("metadata")
+            if not isinstance(metadata, dict):
+                metadata = new["metadata"] = {}
+            if metadata.get("name") not in (None, "", name):
+                raise ApiError.bad_request(f"the name of the object ({metadata['name']}) does "
+                                           f"not match the name on the URL ({name})")
+            self._check_version(rtype, name, old, _resource_version(new))
             return self._update_write(rtype, version, namespace, name, old, new, manager,
                                       dry_run)
 
     def apply(self, rtype: ResourceType, version: str, namespace: str, name: str,
               applied: Obj, manager: str, force: bool, dry_run: bool) -> Obj:
         with self.lock:
-            if (applied.get("metadata") or {}).get("name") != name:
-                raise ApiError.bad_request("the name of the object does not match the name on "
-                                           "the URL")
             api_version = f"{rtype.group}/{version}" if rtype.group else version
-            if applied.get("apiVersion") != api_version or applied.get("kind") != rtype.kind:
+            sent = str(applied.get("apiVersion") or "")
+            if applied.get("kind") != rtype.kind:
+                # ssa-defaults.jsonl#18, list-kind.jsonl#2, #5
+                group_version = sent if "/" in sent else f"/{sent}"
+                raise ApiError.bad_request(f"invalid object type: {group_version}, "
+                                           f"Kind={applied.get('kind') or ''}")
+            if sent != api_version:
                 raise ApiError.bad_request(
-                    f"the API version in the data ({applied.get('apiVersion')}) does not match "
-                    f"the expected API version ({api_version})")
+                    f"Incorrect version specified in apply patch. Specified patch version: "
+                    f"{sent}, expected: {api_version}")
+            given = (applied.get("metadata") or {}).get("name")
+            if not given:
+                # ssa-generate-name.jsonl#3: generateName does not name an applied object.
+                raise ApiError.bad_request(f"the name of the object ({name} based on URL) was "
+                                           "undeterminable: name must be provided")
+            if given != name:
+                raise ApiError.bad_request(f"the name of the object ({given}) does not match "
+                                           f"the name on the URL ({name})")
             old = self.objects.get((rtype.group, rtype.plural, namespace, name))
             schema = self.schema(rtype, version)
             decoding.check_applied(rtype.group, version, rtype.kind, rtype.builtin, namespace,
@@ -314,6 +426,38 @@ class Cluster:
                 mine.time = _now()
             _set_managed(result, [*others, mine])
             return self._write(rtype, version, namespace, name, old, result, dry_run)
+
+    def scale(self, rtype: ResourceType, version: str, namespace: str, name: str) -> Obj:
+        with self.lock:
+            return _scale_of(self.get(rtype, version, namespace, name))
+
+    def update_scale(self, rtype: ResourceType, version: str, namespace: str, name: str,
+                     change: Callable[[Obj], Obj], manager: str, dry_run: bool) -> Obj:
+        """A PUT or patch of the `/scale` subresource: `change` turns the current Scale into
+        the new one, whose `spec.replicas` goes to the object."""
+        with self.lock:
+            old = self._existing(rtype, namespace, name)
+            scale = change(_scale_of(self._present(rtype, version, old)))
+            if not isinstance(scale, dict):
+                raise ApiError.bad_request("the patched object is not an object")
+            given = (scale.get("metadata") or {}).get("name")
+            if given and given != name:
+                raise ApiError.bad_request(f"the name of the object ({given}) does not match "
+                                           f"the name on the URL ({name})")
+            self._check_version(rtype, name, old, _resource_version(scale))
+            replicas = (scale.get("spec") or {}).get("replicas") or 0
+            if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+                message = f"Invalid value: {json.dumps(replicas)}: must be greater than or " \
+                          "equal to 0"
+                raise ApiError(422, "Invalid", f'Scale.autoscaling "{name}" is invalid: '
+                               f"spec.replicas: {message}",
+                               {"name": name, "group": "autoscaling", "kind": "Scale",
+                                "causes": [{"reason": "FieldValueInvalid", "message": message,
+                                            "field": "spec.replicas"}]})
+            new = copy.deepcopy(old)
+            new.setdefault("spec", {})["replicas"] = replicas
+            return _scale_of(self._update_write(rtype, version, namespace, name, old, new,
+                                                manager, dry_run, "scale"))
 
     def schema(self, rtype: ResourceType, version: str) -> fields.Schema:
         if rtype.builtin:
@@ -457,10 +601,11 @@ class Cluster:
                          "kind": rtype.plural})
 
     def _update_write(self, rtype: ResourceType, version: str, namespace: str, name: str,
-                      old: Obj | None, new: Obj, manager: str, dry_run: bool) -> Obj:
-        """A non-apply write (create, PUT, merge patch): the manager owns what it changed,
-        with the defaults it brought, and the maps and list items it created (`.`); other
-        managers lose what it changed or removed."""
+                      old: Obj | None, new: Obj, manager: str, dry_run: bool,
+                      subresource: str | None = None) -> Obj:
+        """A non-apply write (create, PUT, patch): the manager owns what it changed, with the
+        defaults it brought, and the maps and list items it created (`.`); other managers lose
+        what it changed or removed. A write through a subresource has its own entry."""
         schema = self.schema(rtype, version)
         new["kind"] = rtype.kind
         set_defaults(rtype.group, rtype.kind, new)
@@ -472,9 +617,10 @@ class Cluster:
             other.fields -= changes.touched | changes.removed
         if changes.touched:
             mine = next((m for m in managers if m.manager == manager
-                         and m.operation == "Update" and not m.subresource), None)
+                         and m.operation == "Update" and (m.subresource or None) == subresource),
+                        None)
             if mine is None:
-                mine = Manager(manager, "Update", api_version, set(), None)
+                mine = Manager(manager, "Update", api_version, set(), None, subresource)
                 managers.append(mine)
             mine.fields |= changes.touched
             mine.api_version = api_version
@@ -507,6 +653,8 @@ class Cluster:
         metadata["name"] = name
         new["apiVersion"] = f"{rtype.group}/{version}" if rtype.group else version
         new["kind"] = rtype.kind
+        # The uid comes first: the registry's own additions may use it (a Job's selector).
+        metadata["uid"] = old["metadata"]["uid"] if old is not None else str(uuid.uuid4())
         set_defaults(rtype.group, rtype.kind, new)
         prepare(rtype.group, rtype.kind, new, old, self._allocate_ip)
         validate(rtype.group, rtype.kind, rtype.plural, new, old)
@@ -516,7 +664,6 @@ class Cluster:
             if "status" in old and "status" not in new:
                 new["status"] = copy.deepcopy(old["status"])
         else:
-            metadata["uid"] = str(uuid.uuid4())
             metadata["creationTimestamp"] = _now()
             status = initial_status(rtype.group, rtype.kind, new)
             if status is not None:
@@ -539,9 +686,9 @@ class Cluster:
         self.objects[key] = new
         if old is None or _spec(old) != _spec(new):
             self._changed_at[key] = time.monotonic()
-            self._schedule(rtype, new)
         self._after_store(rtype, old, new)
         answer = self._present(rtype, version, new, created=old is None)
+        controllers.after_write(self, rtype, key, old)
         self._collect(rtype, key)
         if namespace and self.terminating(namespace):
             self._finish_namespaces()
@@ -566,14 +713,6 @@ class Cluster:
                 plural = "serviceaccounts" if body["kind"] == "ServiceAccount" else "configmaps"
                 self._update_write(self.types[("", plural)], "v1", name, body["metadata"]["name"],
                                    None, body, manager, False)
-
-    def _schedule(self, rtype: ResourceType, obj: Obj) -> None:
-        """The scheduler's warning for a workload whose pods fit no node."""
-        if (rtype.group, rtype.kind) in controllers.CONTROLLED and controllers.unschedulable(obj):
-            metadata = obj["metadata"]
-            pod = f"{metadata['name']}-{uuid.uuid4().hex[:10]}-{uuid.uuid4().hex[:5]}"
-            self.record_event(metadata["namespace"], {"kind": "Pod", "name": pod},
-                              "FailedScheduling", controllers.UNSCHEDULABLE)
 
     def _remove(self, rtype: ResourceType, namespace: str, name: str,
                 policy: str | None = None) -> None:
@@ -620,29 +759,63 @@ def _same(old: Obj, new: Obj) -> bool:
     return strip(old) == strip(new)
 
 
-def _json_merge(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    if not isinstance(target, dict):
-        target = {}
-    for key, value in patch.items():
-        if value is None:
-            target.pop(key, None)
-        else:
-            target[key] = _json_merge(target.get(key), value)
-    return target
+def _scale_of(obj: Obj) -> Obj:
+    """The autoscaling/v1 Scale of a workload (patch-types.jsonl#12): replicas wanted (left
+    out when 0), replicas there, and the selector as text."""
+    metadata = obj["metadata"]
+    spec = obj.get("spec") or {}
+    replicas = spec.get("replicas") or 0
+    return {
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {k: metadata[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                              "creationTimestamp") if k in metadata},
+        "spec": {"replicas": replicas} if replicas else {},
+        "status": {"replicas": (obj.get("status") or {}).get("replicas") or 0,
+                   "selector": _selector_text(spec.get("selector"))},
+    }
+
+
+def _selector_text(selector: Any) -> str:
+    """A label selector as the API server prints it: requirements sorted by key."""
+    if not isinstance(selector, dict):
+        return ""
+    if "matchLabels" not in selector and "matchExpressions" not in selector:
+        selector = {"matchLabels": selector}  # a ReplicationController's plain map
+    requirements: list[tuple[str, str]] = [
+        (str(key), f"{key}={value}") for key, value in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = str(expression.get("key")), expression.get("operator")
+        values = ",".join(sorted(str(v) for v in expression.get("values") or []))
+        text = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
+                "Exists": key, "DoesNotExist": f"!{key}"}.get(str(operator), key)
+        requirements.append((key, text))
+    return ",".join(text for _, text in sorted(requirements))
+
+
+def _resource_version(obj: Obj) -> int:
+    """The object's resourceVersion as the storage reads it: 0 when unset, a 500 when it is no
+    number (lease-conflict.jsonl#8)."""
+    value = (obj.get("metadata") or {}).get("resourceVersion")
+    if value in (None, ""):
+        return 0
+    text = str(value)
+    if not text.isdigit() or not text.isascii():
+        raise ApiError(500, "", f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    return int(text)
 
 
 def _conflict_error(conflicts: list[tuple[Manager, fields.Path]]) -> ApiError:
     """409 as kube-apiserver writes it: an Apply manager is named alone, an Update manager
-    with its API version (ssa-conflict-force.jsonl#4, #9, #10); the details carry only the
-    causes."""
+    with its API version (ssa-conflict-force.jsonl#4, #9, #10); the message groups the fields
+    by manager, the details carry only the causes."""
     def who(manager: Manager) -> str:
         using = f" using {manager.api_version}" if manager.operation == "Update" else ""
         return f'"{manager.manager}"{using}'
 
-    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {who(m)}",
-               "field": fields.dotted(path)} for m, path in conflicts]
+    # The server lists the causes in no fixed order; by field here, as in the recording.
+    causes = sorted(({"reason": "FieldManagerConflict", "message": f"conflict with {who(m)}",
+                      "field": fields.dotted(path)} for m, path in conflicts),
+                    key=lambda cause: cause["field"])
     if len(causes) == 1:
         text = f"1 conflict: {causes[0]['message']}: {causes[0]['field']}"
     else:

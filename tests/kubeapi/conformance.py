@@ -710,6 +710,7 @@ def replay(exchanges: list[Exchange], name: str = "") -> ScenarioResult:
     """Replay one scenario against a fresh test API server."""
     with TestApiServer() as server:
         server.behaviour.tokens[TOKENS["limited"]] = "limited"
+        server.cluster.nodes = 0  # the recorded cluster had no nodes and no scheduler
         replayer = Replayer(server)
         results = []
         try:

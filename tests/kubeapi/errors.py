@@ -58,18 +58,6 @@ class ApiError(Exception):
         details = {"name": name, "kind": plural, **({"group": group} if group else {})}
         return cls(409, "AlreadyExists", f'{resource} "{name}" already exists', details)
 
-    @classmethod
-    def forbidden(cls, user: str, verb: str, group: str, plural: str, namespace: str,
-                  name: str) -> ApiError:
-        resource = f"{plural}.{group}" if group else plural
-        subject = f'{resource} "{name}"' if name else resource
-        where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-        message = (f'{subject} is forbidden: User "{user}" cannot {verb} resource "{plural}" '
-                   f'in API group "{group}"{where}')
-        details = {"kind": plural, **({"group": group} if group else {}),
-                   **({"name": name} if name else {})}
-        return cls(403, "Forbidden", message, details)
-
 
 def invalid(group: str, kind: str, name: str, causes: list[tuple[str, str]]) -> ApiError:
     qualified = f"{kind}.{group}" if group else kind
@@ -84,6 +72,18 @@ def invalid(group: str, kind: str, name: str, causes: list[tuple[str, str]]) -> 
                    for field, message in causes],
     }
     return ApiError(422, "Invalid", f'{qualified} "{name}" is invalid: {summary}', details)
+
+
+def invalid_options(kind: str, causes: list[tuple[str, str]]) -> ApiError:
+    """422 for request options (`PatchOptions`, `DeleteOptions`) the server refuses: the
+    object has no name (ssa-conflict-force.jsonl#11, #12)."""
+    summary = ", ".join(f"{field}: {message}" for field, message in causes)
+    if len(causes) > 1:
+        summary = "[" + summary + "]"
+    details = {"group": "meta.k8s.io", "kind": kind,
+               "causes": [{"reason": _cause_reason(message), "message": message, "field": field}
+                          for field, message in causes]}
+    return ApiError(422, "Invalid", f'{kind}.meta.k8s.io "" is invalid: {summary}', details)
 
 
 def _cause_reason(message: str) -> str:

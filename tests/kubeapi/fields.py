@@ -49,6 +49,8 @@ _METADATA_LISTS: dict[str, tuple[str, ...] | str] = {
 # Built-in maps that are atomic: a LabelSelector, and maps the schema marks `mapType=atomic`.
 _ATOMIC_MAPS = frozenset({"selector", "nodeSelector", "podSelector", "namespaceSelector",
                           "labelSelector", "namespaces"})
+# Object references, atomic structs wherever they are (an Event's `involvedObject`).
+_ATOMIC_STRUCTS = frozenset({"involvedObject", "regarding", "related"})
 _MAPS_OF_ANY_KEYS = frozenset({"labels", "annotations", "data", "binaryData", "stringData",
                                "nodeSelector", "matchLabels", "limits", "requests"})
 _STRIPPED: tuple[Path, ...] = (
@@ -113,9 +115,12 @@ class Schema:
         return bool(node and key in (node.get("properties") or {}))
 
     def atomic_map(self, path: Path) -> bool:
+        if len(path) == 3 and path[:2] == ("f:metadata", "f:ownerReferences"):
+            return True  # an OwnerReference is an atomic struct (unschedulable-workload#4)
         if self.builtin:
-            return len(path) > 1 and _name(path[-1]) in _ATOMIC_MAPS \
-                and path[0] != "f:metadata"
+            name = _name(path[-1]) if path else ""
+            return name in _ATOMIC_STRUCTS or (len(path) > 1 and name in _ATOMIC_MAPS
+                                               and path[0] != "f:metadata")
         node = self.node(path)
         return bool(node and node.get("x-kubernetes-map-type") == "atomic")
 
@@ -152,12 +157,15 @@ class Schema:
         return self.item_element(tuple(list_type), item)
 
 
-def _strip(fields: FieldSet) -> FieldSet:
-    """Without the fields no manager owns: identity, server-set metadata, status, and the
+def _strip(fields: FieldSet, status: bool = False) -> FieldSet:
+    """Without the fields no manager owns: identity, server-set metadata, status (unless
+    `status`: a write to the status subresource, whose fields its manager owns), and the
     `metadata` map itself (its labels, annotations, finalizers... stay)."""
     def kept(path: Path) -> bool:
-        if not path or path == ("f:metadata",):
+        if not path or path in (("f:metadata",), ("f:status",)):
             return False
+        if status and path[0] == "f:status":
+            return True
         return not any(path[: len(s)] == s for s in _STRIPPED if s != ("f:metadata",))
 
     return {p for p in fields if kept(p)}
@@ -206,10 +214,11 @@ class Changes:
         return self.added | self.modified
 
 
-def compare(old: Any, new: Any, schema: Schema) -> Changes:
+def compare(old: Any, new: Any, schema: Schema, status: bool = False) -> Changes:
     """What changed from `old` to `new` (structured-merge-diff's Compare): leaves added,
     modified or removed, and the maps, lists and list items that appeared or went. A key
-    present with a null value counts as present."""
+    present with a null value counts as present. `status`: a write to the status
+    subresource, whose changes under `status` count."""
     out = Changes()
 
     def leaf(left: Any, right: Any, path: Path) -> None:
@@ -263,7 +272,8 @@ def compare(old: Any, new: Any, schema: Schema) -> Changes:
             leaf(left, right, path)
 
     walk(old, new, ())
-    return Changes(_strip(out.added), _strip(out.modified), _strip(out.removed))
+    return Changes(_strip(out.added, status), _strip(out.modified, status),
+                   _strip(out.removed, status))
 
 
 def value_at(obj: Any, path: Path, schema: Schema) -> Any:

@@ -7,12 +7,14 @@ resource, `inject` an HTTP error or a delay for matching requests.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,11 +23,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from tests.kubeapi import decoding
-from tests.kubeapi.cluster import Cluster, DeleteOptions
-from tests.kubeapi.errors import ApiError
+from tests.kubeapi import auth, decoding, discovery, fields, patching
+from tests.kubeapi.cluster import Cluster, DeleteOptions, Manager
+from tests.kubeapi.errors import ApiError, invalid_options
 from tests.kubeapi.resources import ResourceType
-from tests.kubeapi.selectors import parse_field_selector, parse_selector
+from tests.kubeapi.selectors import parse_field_terms, parse_selector
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_REQUEST_BYTES = 3 * 1024 * 1024  # configmap-1mib.jsonl#6
@@ -86,6 +88,9 @@ class RequestRecord:
 @dataclass
 class Behaviour:
     tokens: dict[str, str] = field(default_factory=dict)  # bearer token -> user name
+    # user name -> uid, groups (system:masters may do everything; others only what every
+    # authenticated user may: discovery, reviews of themselves)
+    users: dict[str, auth.User] = field(default_factory=lambda: dict(auth.KNOWN_USERS))
     forbidden: set[tuple[str, str]] = field(default_factory=set)  # (verb, plural)
     faults: list[Fault] = field(default_factory=list)
 
@@ -113,7 +118,7 @@ class TestApiServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.cluster = Cluster()
-        self.behaviour = Behaviour(tokens={"admin-token": "admin"})
+        self.behaviour = Behaviour(tokens={"admin-token": "admin", "limited-token": "limited"})
         self.requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"api": self})
@@ -144,6 +149,7 @@ class TestApiServer:
 
     # ---- test controls ------------------------------------------------------------------
     def forbid(self, verb: str, plural: str) -> None:
+        """Deny `verb` on the resource `plural` to every user, as RBAC would (a 403)."""
         self.behaviour.forbidden.add((verb, plural))
 
     def inject(self, fault: Fault) -> None:
@@ -213,8 +219,10 @@ class _Handler(BaseHTTPRequestHandler):
         user = ""
         router = Router(self.api, self.command, parts.path, query, raw, "",
                         self.headers.get("Content-Type", ""), self.headers.get("User-Agent", ""))
+        router.accept = self.headers.get("Accept", "")
         try:
             user = router.user = self._authenticate()
+            router.identity = auth.user_named(user, self.api.behaviour.users)
             if length > MAX_REQUEST_BYTES:
                 raise ApiError(413, "RequestEntityTooLarge",
                                f"Request entity too large: limit is {MAX_REQUEST_BYTES}")
@@ -227,12 +235,13 @@ class _Handler(BaseHTTPRequestHandler):
         with self.api._lock:
             self.api.requests.append(RequestRecord(self.command, parts.path, query, status, user))
         text = isinstance(body, str)
-        payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        payload = body if isinstance(body, bytes) else (
+            body.encode() if isinstance(body, str) else json.dumps(body).encode())
         self.send_response(status)
         for warning in router.warnings:
             self.send_header("Warning", warning)
-        self.send_header("Content-Type",
-                         "text/plain; charset=utf-8" if text else "application/json")
+        self.send_header("Content-Type", (status < 300 and router.response_type) or (
+            "text/plain; charset=utf-8" if text else "application/json"))
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -262,6 +271,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+# Subresources served besides the objects themselves.
+_SUBRESOURCES = {("apps", "Deployment", "scale"), ("apps", "StatefulSet", "scale"),
+                 ("apps", "ReplicaSet", "scale"), ("", "ReplicationController", "scale")}
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Router:
@@ -276,9 +292,12 @@ class Router:
         self.query = query
         self.raw = raw
         self.user = user
+        self.identity = auth.user_named(user) if user else auth.User("", "")
         self.content_type = content_type.split(";", maxsplit=1)[0].strip()
         self.user_agent = user_agent
         self.warnings: list[str] = []  # Warning headers of the answer
+        self.accept = ""  # the request's Accept header
+        self.response_type = ""  # Content-Type of a successful answer, when not the default
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -288,11 +307,15 @@ class Router:
         s = self.segments
         if s == ["version"]:
             return 200, VERSION
-        if s == ["api"]:
-            return 200, {"kind": "APIVersions", "versions": ["v1"],
-                         "serverAddressByClientCIDRs": []}
-        if s == ["apis"]:
-            return 200, self._group_list()
+        if not s:
+            if not self.identity.privileged:  # not among system:discovery's paths
+                raise ApiError(403, "Forbidden",
+                               f'forbidden: User "{self.identity.name}" cannot get path "/"', {})
+            return 200, discovery.root_paths(self.cluster.served_types())
+        if s[0] == "openapi":
+            return self._openapi(s[1:])
+        if s in (["api"], ["apis"]):
+            return 200, self._discovery_root(core=s == ["api"])
         if s[:1] == ["apis"] and len(s) >= 2 and not self._served_group(s[1]):
             raise ApiError.page_not_found()
         if s[:1] == ["api"] and len(s) >= 2:
@@ -300,103 +323,247 @@ class Router:
         elif s[:1] == ["apis"] and len(s) >= 3:
             group, version, rest = s[1], s[2], s[3:]
         elif s[:1] == ["apis"] and len(s) == 2:
-            return 200, {"kind": "APIGroup", "apiVersion": "v1",
-                         **self._group_list()["groups"][self._group_names().index(s[1])]}
+            return 200, discovery.api_group(s[1], self.cluster.served_types())
         else:
             raise ApiError.page_not_found()
         if not rest:
             return 200, self._resource_list(group, version)
         return self._resource_request(group, version, rest)
 
-    # ---- discovery ----------------------------------------------------------------------
+    # ---- discovery (discovery.py) -------------------------------------------------------
     def _served_group(self, group: str) -> bool:
         return group in self._group_names()
 
     def _group_names(self) -> list[str]:
-        return [g["name"] for g in self._group_list()["groups"]]
+        return [name for name, _ in discovery.served_groups(self.cluster.served_types())]
 
     def _group_list(self) -> Any:
-        groups: dict[str, list[str]] = {}
-        for rtype in self.cluster.served_types():
-            if rtype.group:
-                versions = groups.setdefault(rtype.group, [])
-                versions.extend(v for v in rtype.versions if v not in versions)
-        return {
-            "kind": "APIGroupList",
-            "apiVersion": "v1",
-            "groups": [
-                {
-                    "name": name,
-                    "versions": [{"groupVersion": f"{name}/{v}", "version": v} for v in versions],
-                    "preferredVersion": {"groupVersion": f"{name}/{versions[0]}",
-                                         "version": versions[0]},
-                }
-                for name, versions in sorted(groups.items())
-            ],
-        }
+        return discovery.group_list(self.cluster.served_types())
+
+    def _discovery_root(self, core: bool) -> Any:
+        """`/api` or `/apis`: aggregated discovery when the Accept header asks for it first
+        (discovery.jsonl#9-#11), else APIVersions or the APIGroupList (#2, #3)."""
+        aggregated = discovery.wants_aggregated(self.accept)
+        if aggregated is None:
+            raise ApiError(406, "NotAcceptable", "only the following media types are accepted: "
+                           f"application/json, {discovery.AGGREGATED_V2}", {})
+        if aggregated:
+            self.response_type = discovery.AGGREGATED_V2
+            return discovery.aggregated(self.cluster.served_types(), core)
+        if core:
+            host, port = self.api.httpd.server_address[:2]
+            return discovery.api_versions(f"{host!s}:{port}")
+        return self._group_list()
 
     def _resource_list(self, group: str, version: str) -> Any:
-        types = [t for t in self.cluster.served_types()
-                 if t.group == group and version in t.versions]
-        if not types:
-            raise ApiError.no_resource()
-        return {
-            "kind": "APIResourceList",
-            "apiVersion": "v1",
-            "groupVersion": f"{group}/{version}" if group else version,
-            "resources": [
-                {"name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
-                 "kind": t.kind, "verbs": list(t.verbs),
-                 **({"shortNames": list(t.short_names)} if t.short_names else {})}
-                for t in types
-            ],
-        }
+        types = self.cluster.served_types()
+        body = discovery.resource_list(group, version, types)
+        if body is None:
+            if group and not any(t.builtin for t in types if t.group == group):
+                raise ApiError.page_not_found()  # a CRD's group has only its own versions
+            raise ApiError.no_resource()  # discovery.jsonl#13, #15
+        return body
+
+    def _crd_schemas(self) -> dict[tuple[str, str, str], Any]:
+        """(group, version, kind) -> openAPIV3Schema of every custom resource."""
+        schemas: dict[tuple[str, str, str], Any] = {}
+        with self.cluster.lock:
+            crds = [obj for key, obj in self.cluster.objects.items()
+                    if key[:2] == ("apiextensions.k8s.io", "customresourcedefinitions")]
+        for crd in crds:
+            spec = crd.get("spec") or {}
+            for version in spec.get("versions") or []:
+                schema = (version.get("schema") or {}).get("openAPIV3Schema")
+                kind = (spec.get("names") or {}).get("kind")
+                if isinstance(schema, dict) and kind:
+                    schemas[(spec.get("group", ""), version.get("name", ""), kind)] = schema
+        return schemas
+
+    def _openapi(self, rest: list[str]) -> tuple[int, Any]:
+        """`/openapi/v2` and `/openapi/v3[/<path>]` (the recording keeps their status and
+        content type: configmap-1mib.jsonl#7, the root of v3 as text/plain)."""
+        types = self.cluster.served_types()
+        if rest == ["v2"]:
+            for entry in self.accept.split(","):
+                media = entry.split(";")[0].strip()
+                if media == discovery.OPENAPI_V2_PROTOBUF:
+                    self.response_type = media
+                    return 200, discovery.openapi_v2_protobuf()
+                if media in ("application/json", "*/*", "application/*"):
+                    break
+            return 200, discovery.openapi_v2_document()
+        if rest[:1] == ["v3"]:
+            if len(rest) == 1:
+                return 200, discovery.openapi_v3_root(types, self._crd_schemas())
+            document = discovery.openapi_v3_document("/".join(rest[1:]), types,
+                                                     self._crd_schemas())
+            if document is not None:
+                return 200, document
+        raise ApiError.page_not_found()
 
     # ---- objects ------------------------------------------------------------------------
     def _resource_request(self, group: str, version: str, rest: list[str]) -> tuple[int, Any]:
         namespace: str | None = None
-        if rest[0] == "namespaces" and len(rest) >= 3:
+        if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
             namespace, rest = rest[1], rest[2:]
-        if len(rest) > 2:
-            raise ApiError.no_resource()  # subresources are not served
-        plural, name = rest[0], (rest[1] if len(rest) == 2 else "")
+        plural, name = rest[0], (rest[1] if len(rest) >= 2 else "")
+        subresource = rest[2] if len(rest) >= 3 else ""
+        self._authorize(group, plural, subresource, namespace, name)
+        if len(rest) > 3:
+            raise ApiError.no_resource()
         rtype = self.cluster.find_type(group, version, plural)
+        if subresource and (rtype.group, rtype.kind, subresource) not in _SUBRESOURCES:
+            raise ApiError.no_resource()
         wrong_scope = (rtype.namespaced and namespace is None and (name or self.method != "GET")
                        ) or (not rtype.namespaced and namespace is not None)
         if wrong_scope:
             # Custom resources are served by their own handler, which answers as the mux does.
             raise ApiError.no_resource() if rtype.builtin else ApiError.page_not_found()
         verb = _VERBS.get(self.method, "get" if name else "list")
-        if verb not in rtype.verbs or (verb == "patch" and not name):
+        if verb not in rtype.verbs or (verb == "patch" and not name) or (
+                subresource and verb not in ("get", "update", "patch")):
             raise ApiError(405, "MethodNotAllowed",
                            "the server does not allow this method on the requested resource", {})
-        if (verb, plural) in self.api.behaviour.forbidden:
-            raise ApiError.forbidden(self.user, verb, group, plural, namespace or "", name)
         ns = namespace or ""
         dry_run = self.param("dryRun") == "All"
         manager = self.param("fieldManager") or self.user_agent.split("/")[0] or "unknown"
         if rtype.kind == "SelfSubjectReview":
-            return 201, {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
-                         "metadata": {}, "status": {"userInfo": {"username": self.user}}}
+            # rbac-forbidden.jsonl#18: who the token is, with a creation time and nothing else.
+            return 201, {"kind": "SelfSubjectReview", "apiVersion": f"{rtype.group}/{version}",
+                         "metadata": {"creationTimestamp": _now()},
+                         "status": {"userInfo": self.identity.info()}}
+        if rtype.group == "authorization.k8s.io" and rtype.kind.endswith("AccessReview"):
+            return 201, self._access_review(rtype, version, manager)
+        if rtype.kind == "SelfSubjectRulesReview":
+            return 201, self._rules_review(rtype, version)
+        if subresource == "scale":
+            return self._scale(rtype, version, ns, name, verb, manager, dry_run)
         if verb == "list":
-            selector = parse_selector(self.param("labelSelector") or "")
-            fields = parse_field_selector(self.param("fieldSelector") or "", rtype.kind)
-            return 200, self.cluster.list(rtype, version, namespace, selector, fields)
+            return 200, self._list(rtype, version, namespace)
         if verb == "get":
             return 200, self.cluster.get(rtype, version, ns, name)
         if verb == "delete":
             return 200, self.cluster.delete(rtype, version, ns, name, self._delete_options())
+        if verb == "patch":
+            return self._patch(rtype, version, ns, name, manager, dry_run)
         body = self._body()
-        if verb in ("create", "update") or self.content_type in (
-                "application/merge-patch+json", "application/strategic-merge-patch+json"):
-            self.warnings += decoding.decode(
-                rtype.group, version, rtype.kind, rtype.builtin, body,
-                self.cluster.schema(rtype, version), self.param("fieldValidation"))
+        self.warnings += decoding.decode(
+            rtype.group, version, rtype.kind, rtype.builtin, body,
+            self.cluster.schema(rtype, version), self.param("fieldValidation"))
         if verb == "create":
             return 201, self.cluster.create(rtype, version, ns, body, manager, dry_run)
-        if verb == "update":
-            return 200, self.cluster.replace(rtype, version, ns, name, body, manager, dry_run)
-        return self._patch(rtype, version, ns, name, body, manager, dry_run)
+        created, answer = self.cluster.replace(rtype, version, ns, name, body, manager, dry_run)
+        return (201 if created else 200), answer
+
+    def _authorize(self, group: str, plural: str, subresource: str, namespace: str | None,
+                   name: str) -> None:
+        """RBAC before anything else (rbac-forbidden.jsonl: a 403 even for a missing object or
+        namespace). A Namespace is its own namespace (#13)."""
+        if self.method == "GET":
+            watch = self.param("watch") in ("true", "1")
+            verb = "watch" if watch else "get" if name else "list"
+        elif self.method == "DELETE":
+            verb = "delete" if name else "deletecollection"
+        else:
+            verb = _VERBS.get(self.method, self.method.lower())
+        if namespace is None and (group, plural) == ("", "namespaces"):
+            namespace = name
+        attributes = auth.Attributes(verb, group, plural, subresource, namespace or "", name)
+        if not auth.allowed(self.identity, attributes, self.api.behaviour.forbidden):
+            raise auth.forbidden(self.identity, attributes)
+
+    def _access_review(self, rtype: ResourceType, version: str, manager: str) -> Any:
+        """A SelfSubjectAccessReview answered by the same rules (rbac-forbidden.jsonl#19): the
+        spec back, `allowed`, and the creator's managedFields entry. A (Local)
+        SubjectAccessReview asks about the user and groups of its spec."""
+        body = self._body()
+        spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+        subject = self.identity
+        if rtype.kind != "SelfSubjectAccessReview":
+            groups = spec.get("groups")
+            subject = auth.User(str(spec.get("user") or ""), str(spec.get("uid") or ""),
+                                tuple(str(g) for g in groups) if isinstance(groups, list)
+                                else ())
+        resource = spec.get("resourceAttributes")
+        other = spec.get("nonResourceAttributes")
+        if isinstance(resource, dict) == isinstance(other, dict):
+            message = ("Invalid value: \"null\": exactly one of nonResourceAttributes or "
+                       "resourceAttributes must be specified")
+            raise ApiError(422, "Invalid", f'{rtype.kind}.{rtype.group} "" is invalid: '
+                           f"spec.resourceAttributes: {message}",
+                           {"group": rtype.group, "kind": rtype.kind, "causes": [
+                               {"reason": "FieldValueInvalid", "message": message,
+                                "field": "spec.resourceAttributes"}]})
+        if isinstance(resource, dict):
+            attributes = auth.Attributes(
+                str(resource.get("verb") or ""), str(resource.get("group") or ""),
+                str(resource.get("resource") or ""), str(resource.get("subresource") or ""),
+                str(resource.get("namespace") or ""), str(resource.get("name") or ""))
+            allowed = auth.allowed(subject, attributes, self.api.behaviour.forbidden)
+        else:  # discovery is open to every authenticated user
+            allowed = subject.privileged or auth.AUTHENTICATED in subject.groups
+        api_version = f"{rtype.group}/{version}"
+        owned = fields.compare({"spec": {}}, {"spec": spec}, fields.Schema(True)).touched
+        entry = Manager(manager, "Update", api_version, owned, _now()).entry()
+        return {"kind": rtype.kind, "apiVersion": api_version,
+                "metadata": {"managedFields": [entry]} if owned else {},
+                "spec": spec, "status": {"allowed": allowed}}
+
+    def _rules_review(self, rtype: ResourceType, version: str) -> Any:
+        """What the user may do, as RBAC lists it (not in the recording)."""
+        body = self._body()
+        spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+        return {"kind": rtype.kind, "apiVersion": f"{rtype.group}/{version}", "metadata": {},
+                "spec": spec, "status": {**auth.rules(self.identity), "incomplete": False}}
+
+    def _list(self, rtype: ResourceType, version: str, namespace: str | None) -> Any:
+        """ListOptions read as the real server reads them: integers first (a 400 with Go's
+        parse error), then the label and the field selector (a 400 each for their syntax),
+        then resourceVersionMatch (a 422); field labels the kind does not support and continue
+        tokens are the storage's to refuse (Cluster.list)."""
+        limit = 0
+        for name in ("limit", "timeoutSeconds"):
+            text = self.param(name)
+            if text is not None and not re.fullmatch(r"[+-]?[0-9]+", text):
+                raise ApiError.bad_request(f'strconv.ParseInt: parsing "{text}": invalid syntax')
+            if text is not None and not -(2 ** 63) <= int(text) < 2 ** 63:
+                raise ApiError.bad_request(f'strconv.ParseInt: parsing "{text}": value out of '
+                                           "range")
+            if name == "limit" and text is not None:
+                limit = int(text)
+        selector = parse_selector(self.param("labelSelector") or "")
+        terms = parse_field_terms(self.param("fieldSelector") or "")
+        resource_version = self.param("resourceVersion") or ""
+        continue_token = self.param("continue") or ""
+        match = self.param("resourceVersionMatch") or ""
+        problems: list[tuple[str, str]] = []
+        if match:
+            if self.param("watch") in ("true", "1"):
+                problems.append(("FieldValueForbidden",
+                                 "Forbidden: resourceVersionMatch is forbidden for watch"))
+            if not resource_version:
+                problems.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is "
+                                 "forbidden unless resourceVersion is provided"))
+            if continue_token:
+                problems.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is "
+                                 "forbidden when continue is provided"))
+            if match not in ("Exact", "NotOlderThan"):
+                problems.append(("FieldValueNotSupported", f'Unsupported value: "{match}": '
+                                 'supported values: "Exact", "NotOlderThan", ""'))
+            if match == "Exact" and resource_version == "0":
+                problems.append(("FieldValueForbidden", 'Forbidden: resourceVersionMatch '
+                                 '"exact" is forbidden for resourceVersion "0"'))
+        if problems:
+            texts = [f"resourceVersionMatch: {message}" for _, message in problems]
+            summary = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+            raise ApiError(422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {summary}',
+                           {"group": "meta.k8s.io", "kind": "ListOptions", "causes": [
+                               {"reason": reason, "message": message,
+                                "field": "resourceVersionMatch"}
+                               for reason, message in problems]})
+        return self.cluster.list(rtype, version, namespace, selector, terms,
+                                 limit=max(limit, 0), continue_token=continue_token,
+                                 resource_version=resource_version)
 
     def _delete_options(self) -> DeleteOptions:
         """DeleteOptions from the body when there is one, else from the query: a body replaces
@@ -424,12 +591,13 @@ class Router:
         return DeleteOptions(dry_run="All" in dry_run, propagation=policy,
                              preconditions={str(k): str(v) for k, v in preconditions.items()})
 
-    def _patch(self, rtype: ResourceType, version: str, namespace: str, name: str, body: Any,
+    def _patch(self, rtype: ResourceType, version: str, namespace: str, name: str,
                manager: str, dry_run: bool) -> tuple[int, Any]:
-        if self.content_type == "application/apply-patch+yaml":
-            if not self.param("fieldManager"):
-                raise ApiError.bad_request("PATCH /" + "/".join(self.segments) +
-                                           ": fieldManager is required for apply requests")
+        """PATCH in the API server's order: the content type (415), the options (422), then
+        the body."""
+        self._check_patch_type(rtype.builtin, apply=True)
+        if self.content_type == patching.APPLY:
+            body = self._body()
             force = self.param("force") == "true"
             existed = True
             try:
@@ -439,17 +607,69 @@ class Router:
             result = self.cluster.apply(rtype, version, namespace, name, body, manager, force,
                                         dry_run)
             return (200 if existed else 201), result
-        if self.param("force") is not None:
-            raise ApiError.bad_request("force is only allowed for apply patches")
-        if self.content_type in ("application/merge-patch+json",
-                                 "application/strategic-merge-patch+json"):
-            return 200, self.cluster.merge_patch(rtype, version, namespace, name, body, manager,
-                                                 dry_run)
-        raise ApiError(415, "UnsupportedMediaType",
-                       "the body of the request was in an unknown format - accepted media "
-                       "types include: application/merge-patch+json, application/apply-patch+yaml")
+        schema = self.cluster.schema(rtype, version)
+        patch = self._patch_function(rtype.kind)
+
+        def change(current: Any) -> Any:
+            patched = patch(current)
+            if isinstance(patched, dict):
+                # Unknown fields are found in the patched object, not in the patch
+                # (patch-types.jsonl#8).
+                self.warnings += decoding.decode(rtype.group, version, rtype.kind, rtype.builtin,
+                                                 patched, schema, self.param("fieldValidation"))
+            return patched
+
+        return 200, self.cluster.patch(rtype, version, namespace, name, change, manager,
+                                       dry_run)
+
+    def _check_patch_type(self, builtin: bool, apply: bool) -> None:
+        accepted = [patching.JSON_PATCH, patching.MERGE]
+        if builtin:
+            accepted.append(patching.STRATEGIC)  # not for custom resources
+        if apply:
+            accepted += [patching.APPLY, patching.APPLY_CBOR]
+        if self.content_type not in accepted:
+            raise patching.unsupported_media_type()
+        causes: list[tuple[str, str]] = []
+        if self.content_type in (patching.APPLY, patching.APPLY_CBOR):
+            if not self.param("fieldManager"):  # ssa-conflict-force.jsonl#11
+                causes.append(("fieldManager", "Required value: is required for apply patch"))
+        elif self.param("force") is not None:  # ssa-conflict-force.jsonl#12
+            causes.append(("force", "Forbidden: may not be specified for non-apply patch"))
+        if causes:
+            raise invalid_options("PatchOptions", causes)
+
+    def _patch_function(self, kind: str,
+                        replace: Any = None) -> Callable[[Any], Any]:
+        """The patch of the request as a function of the object it applies to (`replace`: a
+        PUT's body, which replaces it)."""
+        if replace is not None:
+            return lambda current: replace
+        if self.content_type == patching.JSON_PATCH:
+            operations = patching.decode_json_patch(self.raw)
+            return lambda current: patching.json_patch(current, operations)
+        body = self._body()
+        if self.content_type == patching.STRATEGIC:
+            return lambda current: patching.strategic_merge_patch(current, body, kind)
+        return lambda current: patching.merge_patch(current, body)
+
+    def _scale(self, rtype: ResourceType, version: str, namespace: str, name: str, verb: str,
+               manager: str, dry_run: bool) -> tuple[int, Any]:
+        """The `/scale` subresource of workloads: an autoscaling/v1 Scale
+        (patch-types.jsonl#12)."""
+        if verb == "get":
+            return 200, self.cluster.scale(rtype, version, namespace, name)
+        if verb == "update":
+            body = self._body()
+            change = self._patch_function("Scale", replace=body)
+        else:
+            self._check_patch_type(True, apply=False)
+            change = self._patch_function("Scale")
+        return 200, self.cluster.update_scale(rtype, version, namespace, name, change, manager,
+                                              dry_run)
 
     def _body(self) -> Any:
+        decoding.check_yaml(self.raw, self.content_type, self.param("fieldValidation"))
         try:
             body = yaml.safe_load(self.raw.decode() or "{}")
         except yaml.YAMLError as exc:

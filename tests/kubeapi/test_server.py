@@ -3,6 +3,7 @@ use the real `kubernetes` client, as gitdeploy does."""
 
 from __future__ import annotations
 
+import http.client
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -107,14 +108,17 @@ def test_conflict_with_another_manager_unless_forced(api: k8s.ApiClient) -> None
     assert body["details"]["causes"][0]["reason"] == "FieldManagerConflict"
     forced = apply(api, objects.deployment("web", namespace="default", replicas=2), force=True)
     assert forced.spec.replicas == 2
-    assert [m.manager for m in forced.metadata.managed_fields] == ["gitdeploy"]
+    # kube-controller-manager's entry is the Deployment's status (controllers.py)
+    assert [m.manager for m in forced.metadata.managed_fields if not m.subresource] == [
+        "gitdeploy"]
 
 
 def test_same_value_from_two_appliers_is_shared_without_conflict(api: k8s.ApiClient) -> None:
     apply(api, objects.deployment("web", namespace="default", replicas=2), manager="a")
     result = apply(api, objects.deployment("web", namespace="default", replicas=2),
                    manager="b", force=False)
-    assert sorted(m.manager for m in result.metadata.managed_fields) == ["a", "b"]
+    assert sorted(m.manager for m in result.metadata.managed_fields
+                  if not m.subresource) == ["a", "b"]
 
 
 def test_lists_merge_by_key_and_fields_dropped_by_the_applier_are_removed(
@@ -189,3 +193,380 @@ def test_forbidden_and_unauthorized(api: k8s.ApiClient, server: TestApiServer,
         k8s.CoreV1Api(bad).list_namespace()
     assert unauthorized.value.status == 401
     _close(bad)
+
+
+# ---- authorization, patches, updates, generateName (rbac-forbidden, patch-types,
+# lease-conflict, ssa-generate-name) ----------------------------------------------------------
+def _client_as(server: TestApiServer, tmp_path: Path, token: str) -> k8s.ApiClient:
+    path = server.kubeconfig(tmp_path / f"kubeconfig-{token}", token=token)
+    return _new_client(config_file=str(path), context="test", persist_config=False)
+
+
+def _raw(server: TestApiServer, method: str, path: str, body: Any = None,
+         content_type: str = "application/json", token: str = "admin-token") -> tuple[int, Any]:
+    """A request as curl would send it: the status and the parsed body, errors included."""
+    host, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    payload = None
+    if body is not None:
+        payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        headers["Content-Type"] = content_type
+    try:
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def test_a_user_without_role_bindings_is_refused_before_anything_else(
+        server: TestApiServer, api: k8s.ApiClient, tmp_path: Path) -> None:
+    limited = _client_as(server, tmp_path, "limited-token")
+    core = k8s.CoreV1Api(limited)
+    with pytest.raises(k8s.ApiException) as missing:
+        core.read_namespaced_config_map("does-not-exist", "nowhere")
+    assert missing.value.status == 403
+    body = error_body(missing)
+    assert body["message"] == ('configmaps "does-not-exist" is forbidden: User "limited" cannot '
+                               'get resource "configmaps" in API group "" in the namespace '
+                               '"nowhere"')
+    assert body["details"] == {"name": "does-not-exist", "kind": "configmaps"}
+    with pytest.raises(k8s.ApiException) as namespace:
+        core.read_namespace("kube-system")
+    assert 'in the namespace "kube-system"' in error_body(namespace)["message"]
+    with pytest.raises(k8s.ApiException) as listing:
+        core.list_config_map_for_all_namespaces()
+    assert error_body(listing)["message"].endswith('in API group "" at the cluster scope')
+    _close(limited)
+
+
+def test_self_subject_review_says_who_with_uid_and_groups(server: TestApiServer) -> None:
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    path = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+    status, admin = _raw(server, "POST", path, review)
+    assert status == 201
+    assert admin["status"]["userInfo"] == {"username": "admin", "uid": "admin-uid",
+                                           "groups": ["system:masters", "system:authenticated"]}
+    assert admin["metadata"]["creationTimestamp"]
+    status, answer = _raw(server, "POST", path, review, token="limited-token")
+    assert status == 201
+    assert answer["status"]["userInfo"]["groups"] == ["system:authenticated"]
+
+
+def test_strategic_merge_patch_merges_lists_by_key_and_deletes_by_directive(
+        api: k8s.ApiClient) -> None:
+    body = objects.deployment("web", namespace="default")
+    body["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "A", "value": "1"}]
+    body["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox"})
+    apply(api, body)
+    apps = k8s.AppsV1Api(api)
+    patched: Any = apps.patch_namespaced_deployment("web", "default", {"spec": {"template": {
+        "spec": {"containers": [{"name": "web", "env": [{"name": "B", "value": "2"}],
+                                 "ports": [{"containerPort": 9090}]}]}}}},
+        field_manager="kubectl-edit")
+    web, side = patched.spec.template.spec.containers
+    assert (web.name, side.name) == ("web", "side")
+    assert [e.name for e in web.env] == ["B", "A"]  # patch items first (patch-types.jsonl#3)
+    assert [p.container_port for p in web.ports] == [9090, 8080]
+    assert patched.metadata.generation == 2
+    deleted: Any = apps.patch_namespaced_deployment("web", "default", {"spec": {"template": {
+        "spec": {"containers": [{"name": "side", "$patch": "delete"}]}}}})
+    assert [c.name for c in deleted.spec.template.spec.containers] == ["web"]
+    gitdeploy = next(m for m in deleted.metadata.managed_fields if m.manager == "gitdeploy")
+    assert "side" not in json.dumps(gitdeploy.fields_v1)
+
+
+def test_json_patch_and_media_types(api: k8s.ApiClient, server: TestApiServer) -> None:
+    apply(api, objects.deployment("web", namespace="default"))
+    path = "/apis/apps/v1/namespaces/default/deployments/web"
+    status, answer = _raw(server, "PATCH", path, [
+        {"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "x:1"}],
+        "application/json-patch+json")
+    assert status == 200
+    assert answer["spec"]["template"]["spec"]["containers"][0]["image"] == "x:1"
+    status, answer = _raw(server, "PATCH", path, [
+        {"op": "test", "path": "/spec/replicas", "value": 99},
+        {"op": "replace", "path": "/spec/replicas", "value": 1}], "application/json-patch+json")
+    assert (status, answer["reason"], answer["message"], answer["details"]) == (
+        422, "Invalid", "the server rejected our request due to an error in our request", {})
+    status, answer = _raw(server, "PATCH", path, "hello", "text/plain")
+    assert (status, answer["message"]) == (415, "415: Unsupported Media Type")
+    status, answer = _raw(server, "PATCH", path + "?force=true", {"spec": {}},
+                          "application/merge-patch+json")
+    assert status == 422
+    assert answer["message"] == ('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: '
+                                 "may not be specified for non-apply patch")
+
+
+def test_scale_subresource(api: k8s.ApiClient) -> None:
+    apply(api, objects.deployment("web", namespace="default", replicas=2))
+    apps = k8s.AppsV1Api(api)
+    scale: Any = apps.read_namespaced_deployment_scale("web", "default")
+    assert (scale.spec.replicas, scale.status.selector) == (2, "app=web")
+    scaled: Any = apps.patch_namespaced_deployment_scale(
+        "web", "default", {"spec": {"replicas": 3}}, field_manager="kubectl")
+    assert scaled.spec.replicas == 3
+    deployment: Any = apps.read_namespaced_deployment("web", "default")
+    assert deployment.spec.replicas == 3
+    entry = next(m for m in deployment.metadata.managed_fields if m.manager == "kubectl")
+    assert (entry.subresource, entry.fields_v1) == ("scale", {"f:spec": {"f:replicas": {}}})
+
+
+def test_lease_update_needs_a_current_resource_version(server: TestApiServer) -> None:
+    path = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
+    lease: dict[str, Any] = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": "lock"}, "spec": {"holderIdentity": "a"}}
+    assert _raw(server, "PUT", f"{path}/lock", lease)[0] == 201  # created by the PUT
+    status, answer = _raw(server, "PUT", f"{path}/lock", lease)
+    assert (status, answer["details"]["causes"][0]["field"]) == (422,
+                                                                 "metadata.resourceVersion")
+    lease["metadata"]["resourceVersion"] = "abc"
+    status, answer = _raw(server, "PUT", f"{path}/lock", lease)
+    assert (status, answer["message"]) == (500, 'strconv.ParseUint: parsing "abc": invalid syntax')
+    lease["metadata"]["resourceVersion"] = "1"
+    assert _raw(server, "PUT", f"{path}/lock", lease)[0] == 409
+    status, answer = _raw(server, "PUT", f"{path}/other", lease)
+    assert (status, answer["message"]) == (
+        400, "the name of the object (lock) does not match the name on the URL (other)")
+    status, answer = _raw(server, "PATCH", f"{path}/lock",
+                          {"metadata": {"resourceVersion": "1"}}, "application/merge-patch+json")
+    assert status == 409
+
+
+def test_generate_name(api: k8s.ApiClient, server: TestApiServer) -> None:
+    core = k8s.CoreV1Api(api)
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "job-"}}
+    created: Any = core.create_namespaced_config_map("default", cast(Any, body))
+    name = created.metadata.name
+    assert name.startswith("job-") and len(name) == 9
+    assert set(name[4:]) <= set("bcdfghjklmnpqrstvwxz2456789")
+    path = "/api/v1/namespaces/default/configmaps/job-x?fieldManager=gitdeploy"
+    status, answer = _raw(server, "PATCH", path, {**body, "metadata": {"generateName": "job-"}},
+                          APPLY)
+    assert (status, answer["message"]) == (400, "the name of the object (job-x based on URL) "
+                                                "was undeterminable: name must be provided")
+
+
+def test_list_pages_follow_continue_tokens(api: k8s.ApiClient, server: TestApiServer) -> None:
+    core = k8s.CoreV1Api(api)
+    core.create_namespace(cast(Any, {"metadata": {"name": "paged"}}))
+    for name in ("e", "a", "d", "b", "c"):
+        body = objects.configmap(name, {})
+        body["metadata"]["labels"] = {"tier": "web" if name in "ace" else "db"}
+        core.create_namespaced_config_map("paged", cast(Any, body))
+    listed: Any = core.list_namespaced_config_map("paged")
+    everything = [str(i.metadata.name) for i in listed.items]
+    assert everything == sorted(everything)  # storage key order
+
+    def pages(**kwargs: Any) -> list[tuple[list[str], int | None]]:
+        found: list[tuple[list[str], int | None]] = []
+        token = ""
+        while True:
+            page: Any = core.list_namespaced_config_map("paged", limit=2,
+                                                        _continue=token or None, **kwargs)
+            found.append(([str(i.metadata.name) for i in page.items],
+                          page.metadata.remaining_item_count))
+            token = page.metadata._continue
+            if not token:
+                return found
+
+    walked = pages()
+    assert [name for names, _ in walked for name in names] == everything
+    assert [remaining for _, remaining in walked][:-1] == [
+        len(everything) - 2 * n for n in range(1, len(walked))]
+    assert walked[-1][1] is None
+    # With a selector, pages are filled with matching items and no count is given.
+    selected = pages(label_selector="tier=web")
+    assert [name for names, _ in selected for name in names] == ["a", "c", "e"]
+    assert all(remaining is None for _, remaining in selected)
+    with pytest.raises(k8s.ApiException) as excinfo:
+        core.list_namespaced_config_map("paged", _continue="not a token")
+    assert excinfo.value.status == 400
+    assert error_body(excinfo)["message"].startswith(
+        "invalid continue token: continue key is not valid")
+
+
+def test_field_selectors_match_the_fields_each_kind_offers(api: k8s.ApiClient) -> None:
+    core = k8s.CoreV1Api(api)
+    core.create_namespaced_secret("default", cast(Any, objects.secret("plain", {"a": "1"})))
+    typed = objects.secret("typed", {"a": "1"})
+    typed["type"] = "example.com/typed"
+    core.create_namespaced_secret("default", cast(Any, typed))
+
+    def names(selector: str) -> list[str]:
+        listed: Any = core.list_namespaced_secret("default", field_selector=selector)
+        return [str(i.metadata.name) for i in listed.items]
+
+    assert names("type=example.com/typed") == ["typed"]
+    assert names("type!=example.com/typed,metadata.name!=other") == ["plain"]
+    assert names("metadata.name==plain") == ["plain"]
+    with pytest.raises(k8s.ApiException) as excinfo:
+        core.list_namespaced_config_map("default", field_selector="data.a=1")
+    assert error_body(excinfo)["message"] == (
+        '"data.a" is not a known field selector: only "metadata.name", "metadata.namespace"')
+    with pytest.raises(k8s.ApiException) as excinfo:
+        core.list_namespaced_config_map("default", label_selector="tier in web")
+    assert excinfo.value.status == 400
+    assert error_body(excinfo)["message"] == (
+        "unable to parse requirement: found 'web' expected: '('")
+
+
+def test_custom_resource_lists_keep_kind_and_an_empty_continue(api: k8s.ApiClient) -> None:
+    k8s.ApiextensionsV1Api(api).create_custom_resource_definition(
+        cast(Any, objects.crd("example.com", "Widget", "widgets")))
+    custom = k8s.CustomObjectsApi(api)
+    custom.create_namespaced_custom_object("example.com", "v1", "default", "widgets",
+                                           objects.custom("example.com", "Widget", "w", {}))
+    listed: Any = custom.list_namespaced_custom_object("example.com", "v1", "default",
+                                                       "widgets")
+    assert listed["metadata"]["continue"] == ""
+    assert [(i["apiVersion"], i["kind"]) for i in listed["items"]] == [
+        ("example.com/v1", "Widget")]
+    with pytest.raises(k8s.ApiException) as excinfo:
+        custom.list_namespaced_custom_object("example.com", "v1", "default", "widgets",
+                                             field_selector="spec.size=1")
+    assert error_body(excinfo)["message"] == "field label not supported: spec.size"
+
+
+# ---- discovery and OpenAPI (discovery) ------------------------------------------------------
+def _fetch(server: TestApiServer, path: str, accept: str = "application/json",
+           token: str = "admin-token") -> tuple[int, str, bytes]:
+    """A GET as curl would send it: status, Content-Type and the raw body."""
+    host, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}",
+                                                 "Accept": accept})
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type") or "", response.read()
+    finally:
+        connection.close()
+
+
+def test_discovery_lists_every_group_of_the_real_server_in_its_order(
+        api: k8s.ApiClient) -> None:
+    groups = k8s.ApisApi(api).get_api_versions().groups
+    assert [g.name for g in groups] == [
+        "apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io",
+        "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
+        "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
+        "admissionregistration.k8s.io", "apiextensions.k8s.io", "scheduling.k8s.io",
+        "coordination.k8s.io", "node.k8s.io", "discovery.k8s.io", "resource.k8s.io",
+        "flowcontrol.apiserver.k8s.io"]
+    autoscaling = next(g for g in groups if g.name == "autoscaling")
+    assert [v.version for v in autoscaling.versions] == ["v2", "v1"]
+    assert autoscaling.preferred_version is not None
+    assert autoscaling.preferred_version.version == "v2"
+
+
+def test_resource_lists_carry_subresources_short_names_categories_and_hashes(
+        api: k8s.ApiClient) -> None:
+    resources = {r.name: r for r in k8s.AppsV1Api(api).get_api_resources().resources}
+    assert list(resources)[:6] == ["controllerrevisions", "daemonsets", "daemonsets/status",
+                                   "deployments", "deployments/scale", "deployments/status"]
+    deployments = resources["deployments"]
+    assert (deployments.short_names, deployments.categories) == (["deploy"], ["all"])
+    # sha256("apps/v1/Deployment")[:8] in base64, as the real server computes it
+    assert deployments.storage_version_hash == "8aSe+NMegvE="
+    scale = resources["deployments/scale"]
+    assert (scale.group, scale.version, scale.kind, scale.verbs) == (
+        "autoscaling", "v1", "Scale", ["get", "patch", "update"])
+    core = {r.name: r for r in k8s.CoreV1Api(api).get_api_resources().resources}
+    assert core["namespaces"].verbs == ["create", "delete", "get", "list", "patch", "update",
+                                        "watch"]
+    assert core["pods/log"].verbs == ["get"] and core["bindings"].verbs == ["create"]
+    assert core["bindings"].storage_version_hash is None
+
+
+def test_resources_the_server_gives_no_behaviour_list_empty_and_get_404(
+        api: k8s.ApiClient) -> None:
+    custom = k8s.CustomObjectsApi(api)
+    claims: Any = custom.list_namespaced_custom_object("resource.k8s.io", "v1", "default",
+                                                       "resourceclaims")
+    assert (claims["kind"], claims["items"]) == ("ResourceClaimList", [])
+    with pytest.raises(k8s.ApiException) as excinfo:
+        custom.get_cluster_custom_object("node.k8s.io", "v1", "runtimeclasses", "gvisor")
+    assert excinfo.value.status == 404
+
+
+def test_aggregated_discovery_when_the_client_asks_for_it(server: TestApiServer) -> None:
+    accept = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+              "application/json")
+    status, content_type, raw = _fetch(server, "/apis", accept)
+    assert (status, content_type) == (
+        200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+    body = json.loads(raw)
+    assert (body["kind"], body["apiVersion"]) == ("APIGroupDiscoveryList",
+                                                  "apidiscovery.k8s.io/v2")
+    apps = next(i for i in body["items"] if i["metadata"] == {"name": "apps"})
+    deployments = next(r for r in apps["versions"][0]["resources"]
+                       if r["resource"] == "deployments")
+    assert [s["subresource"] for s in deployments["subresources"]] == ["scale", "status"]
+    assert deployments["responseKind"] == {"group": "", "version": "", "kind": "Deployment"}
+    _, _, raw = _fetch(server, "/api", accept)
+    core = json.loads(raw)["items"]
+    assert core[0]["metadata"] == {} and core[0]["versions"][0]["freshness"] == "Current"
+    status, content_type, raw = _fetch(server, "/apis")
+    assert (status, content_type, json.loads(raw)["kind"]) == (200, "application/json",
+                                                               "APIGroupList")
+
+
+def test_a_crd_is_discovered_as_the_apiextensions_server_lists_it(
+        api: k8s.ApiClient, server: TestApiServer) -> None:
+    crd = objects.crd("example.com", "Widget", "widgets")
+    crd["spec"]["names"].update({"shortNames": ["wd"], "categories": ["all"]})
+    crd["spec"]["versions"][0]["subresources"] = {
+        "status": {}, "scale": {"specReplicasPath": ".spec.replicas",
+                                "statusReplicasPath": ".status.replicas"}}
+    k8s.ApiextensionsV1Api(api).create_custom_resource_definition(cast(Any, crd))
+    resources = k8s.CustomObjectsApi(api).get_api_resources("example.com", "v1").resources
+    assert [r.name for r in resources] == ["widgets", "widgets/status", "widgets/scale"]
+    widgets = resources[0]
+    assert widgets.verbs == ["delete", "deletecollection", "get", "list", "patch", "create",
+                             "update", "watch"]
+    assert (widgets.short_names, widgets.categories) == (["wd"], ["all"])
+    groups = [g.name for g in k8s.ApisApi(api).get_api_versions().groups]
+    assert groups[-1] == "example.com"
+    accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    items = json.loads(_fetch(server, "/apis", accept)[2])["items"]
+    entry = items[-1]["versions"][0]["resources"][0]
+    assert entry["responseKind"] == {"group": "example.com", "version": "v1", "kind": "Widget"}
+    assert [s["subresource"] for s in entry["subresources"]] == ["status", "scale"]
+    schema_path = "/openapi/v3/apis/example.com/v1"
+    status, _, raw = _fetch(server, schema_path)
+    schemas = json.loads(raw)["components"]["schemas"]
+    assert status == 200 and "com.example.v1.Widget" in schemas
+
+
+def test_openapi_v3_tells_kubectl_that_patch_validates_fields(server: TestApiServer) -> None:
+    status, content_type, raw = _fetch(server, "/openapi/v3", "application/json, */*")
+    assert (status, content_type) == (200, "text/plain; charset=utf-8")  # configmap-1mib#7
+    url = json.loads(raw)["paths"]["api/v1"]["serverRelativeURL"]
+    assert url.startswith("/openapi/v3/api/v1?hash=")
+    status, content_type, raw = _fetch(server, url)
+    assert (status, content_type) == (200, "application/json")
+    document = json.loads(raw)
+    patch = document["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {"group": "", "version": "v1",
+                                                        "kind": "ConfigMap"}
+    assert {"fieldValidation", "fieldManager", "dryRun", "force"} <= {
+        p["name"] for p in patch["parameters"] if p["in"] == "query"}
+    assert _fetch(server, "/openapi/v3/apis/no.such.group/v1")[0] == 404
+
+
+def test_openapi_v2_answers_the_media_type_asked_for(server: TestApiServer) -> None:
+    protobuf = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    status, content_type, raw = _fetch(server, "/openapi/v2", protobuf)
+    assert (status, content_type) == (200, protobuf)
+    assert raw.startswith(b"\x0a\x032.0\x12")  # swagger = "2.0", then info
+    status, content_type, raw = _fetch(server, "/openapi/v2")
+    assert (status, content_type, json.loads(raw)["swagger"]) == (200, "application/json",
+                                                                  "2.0")
+
+
+def test_root_lists_the_paths_the_server_serves(server: TestApiServer) -> None:
+    status, _, raw = _fetch(server, "/")
+    paths = json.loads(raw)["paths"]
+    assert status == 200 and paths == sorted(paths)
+    assert {"/api/v1", "/apis/apps/v1", "/openapi/v3", "/version"} <= set(paths)

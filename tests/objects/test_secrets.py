@@ -69,6 +69,6 @@ def test_a_changed_value_shows_as_changed(dev: ConfigRepo, cli) -> None:
 
 def test_canary_absent_from_errors(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     api_server.inject(Fault(method="PATCH", path="/secrets/", status=500, dry_run=False))
-    result = cli("apply", "dev", "--yes", "-v")
+    result = cli("apply", "dev", "--yes", "-v", "--retries", "1")
     assert result.exit_code == 1
     assert_clean(result.output)

@@ -62,10 +62,11 @@ def test_apply_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     repo.commit()
     doc = json.loads(cli("apply", "dev", "--yes", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "base", "summary", "succeeded", "results", "record",
-                        "readiness"}
+                        "source", "base", "summary", "succeeded", "interrupted", "problems",
+                        "results", "record", "readiness"}
     check_header(doc, "ApplyResult")
     assert doc["succeeded"] is True
+    assert doc["interrupted"] is None and doc["problems"] == []
     for result in doc["results"]:
         check_change(result, {"outcome": str, "error": str})
         assert result["outcome"] in {"applied", "deleted", "failed", "not-attempted"}
@@ -177,8 +178,9 @@ def test_plan_file_document(repo: ConfigRepo, kubeconfig, cli, tmp_path) -> None
     assert cli("diff", "dev", "--out-plan", str(path)).exit_code == 0
     doc = json.loads(path.read_text())
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "base", "prune", "summary", "changes", "objects"}
+                        "source", "base", "prune", "summary", "changes", "objects", "planKey"}
     assert doc["kind"] == "PlanFile"
+    assert doc["planKey"] is None  # no Secret: no key (docs/secrets.md)
     assert doc["objects"] == {"/ConfigMap/default/a": {
         "action": "create", "resourceVersion": "",
         "digest": doc["objects"]["/ConfigMap/default/a"]["digest"]}}

@@ -34,15 +34,26 @@ def test_offline_diff_needs_no_cluster_or_kubeconfig(repo: ConfigRepo, cli) -> N
     assert doc["target"] == {"context": "(offline)", "server": "(none)", "clusterUID": "(none)"}
     actions = {c["name"]: c["action"] for c in doc["changes"]}
     assert actions == {"a": "update", "b": "delete", "c": "create", "s": "update"}
-    a = next(c for c in doc["changes"] if c["name"] == "a")
-    assert a["diff"].startswith("--- base/ConfigMap/shop/a\n+++ head/ConfigMap/shop/a\n")
-    assert "-  v: '1'\n+  v: '2'" in a["diff"]
-    secret = next(c for c in doc["changes"] if c["name"] == "s")
-    assert "<masked: old value>" in secret["diff"]
+    diffs = {c["name"]: c["diff"] for c in doc["changes"]}
+    assert diffs["a"] == ("--- base/ConfigMap/shop/a\n+++ head/ConfigMap/shop/a\n"
+                          "@@ -4,4 +4,4 @@\n   name: a\n   namespace: shop\n data:\n"
+                          "-  v: '1'\n+  v: '2'\n")
+    assert diffs["s"] == ("--- base/Secret/shop/s\n+++ head/Secret/shop/s\n"
+                          "@@ -5,4 +5,4 @@\n   namespace: shop\n type: Opaque\n stringData:\n"
+                          "-  p: '<masked: old value>'\n+  p: '<masked: new value>'\n")
+    b_diff = ["--- base/ConfigMap/shop/b", "+++ head/ConfigMap/shop/b", "@@ -1,6 +0,0 @@",
+              "-apiVersion: v1", "-kind: ConfigMap", "-metadata:", "-  name: b",
+              "-  namespace: shop", "-data: {}"]
+    assert diffs["b"] == "".join(f"{line}\n" for line in b_diff)
+    assert next(c for c in doc["changes"] if c["name"] == "b")["source"] == (
+        f"environments/dev/app.yaml:8 at {base}")
     text = cli("diff", "dev", "--offline", "--base", base)
     assert text.exit_code == 0
-    assert "offline: git only, no cluster" in text.stdout
-    assert "delete ConfigMap shop/b" in text.stdout
+    lines = [line.rstrip() for line in text.stdout.splitlines()]
+    assert lines[:4] == ["environment  dev", "mode         offline: git only, no cluster",
+                         f"base         {base[:7]} ({base})", f"head         {head[:7]} (HEAD)"]
+    start = lines.index(f"delete ConfigMap shop/b  (environments/dev/app.yaml:8 at {base})")
+    assert lines[start + 1:start + 1 + len(b_diff)] == b_diff  # offline: no pruning note
     markdown = cli("diff", "dev", "--offline", "--base", "HEAD~1", "-o", "markdown").stdout
     assert "Offline diff (no cluster)" in markdown
     for output in (result.stdout, text.output, markdown):
@@ -52,7 +63,8 @@ def test_offline_diff_needs_no_cluster_or_kubeconfig(repo: ConfigRepo, cli) -> N
 def test_offline_diff_of_the_same_ref_and_of_a_new_environment(repo: ConfigRepo, cli) -> None:
     _, head = two_commits(repo)
     same = cli("diff", "dev", "--offline", "--base", head, "--exit-code")
-    assert same.exit_code == 0 and "No changes" in same.stdout
+    assert same.exit_code == 0
+    assert same.stdout.splitlines()[-1] == "No changes: dev matches git."
     git(repo.root, "checkout", "-q", "-b", "new-env")
     repo.settings("qa", context="kind-dev", namespace="qa")
     repo.write("environments/qa/app.yaml", objects.configmap("q", {}))
@@ -64,6 +76,11 @@ def test_offline_diff_of_the_same_ref_and_of_a_new_environment(repo: ConfigRepo,
 def test_offline_diff_errors(repo: ConfigRepo, cli) -> None:
     two_commits(repo)
     missing = cli("diff", "dev", "--offline")
-    assert missing.exit_code == 1 and "--offline and --base REF together" in missing.stderr
+    assert missing.exit_code == 1
+    assert missing.stderr == ("error: an offline diff takes --offline and --base REF together, "
+                              "and no --orphans (they need a cluster)\n")
     unknown = cli("diff", "dev", "--offline", "--base", "nope")
-    assert unknown.exit_code == 1 and "'nope' is not a commit, tag or branch" in unknown.stderr
+    assert unknown.exit_code == 1
+    assert unknown.stderr == (
+        f"error: 'nope' is not a commit, tag or branch of the repository at {repo.root}\n"
+        "  fetch it first (git fetch), or check the spelling\n")

@@ -32,6 +32,15 @@ def actions(plan: dict[str, Any]) -> dict[str, str]:
     return {f"{c['kind']}/{c['name']}": c["action"] for c in plan["changes"]}
 
 
+def diff_lines(diff: str) -> list[str]:
+    """A unified diff without its context lines (the neighbouring fields, in the server's key
+    order): file headers, hunk headers, removed and added lines."""
+    return [line for line in diff.splitlines() if line[:1] in "-+@"]
+
+
+SET_ID = "applyset-LhsidF5SuLEHB_KNBlRqRVZSFhKf80AuxKifgFBUjb8-v1"  # dev's, parent in shop
+
+
 def test_first_diff_creates_everything(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     plan = plan_json(cli)
     assert actions(plan) == {"Namespace/shop": "create", "ConfigMap/settings": "create",
@@ -92,16 +101,27 @@ def test_drift_by_another_manager_is_shown_and_taken_back(dev: ConfigRepo, cli,
                                    "shop", "web", {"spec": {"replicas": 0}}, "kubectl-edit",
                                    False)
     plan = plan_json(cli)
+    assert {c["kind"]: (c["action"], c["drift"]) for c in plan["changes"]} == {
+        "Namespace": ("unchanged", []), "ConfigMap": ("unchanged", []),
+        "Service": ("unchanged", []),
+        "Deployment": ("update", [{"field": "spec.replicas", "manager": "kubectl-edit"}])}
     deployment = next(c for c in plan["changes"] if c["kind"] == "Deployment")
-    assert deployment["action"] == "update"
-    assert deployment["drift"] == [{"field": "spec.replicas", "manager": "kubectl-edit"}]
-    assert "-  replicas: 0\n+  replicas: 2" in deployment["diff"]
-    text = cli("diff", "dev")
-    assert "drift: spec.replicas was changed in the cluster by kubectl-edit" in text.stdout
+    assert diff_lines(deployment["diff"]) == [
+        "--- live/Deployment/shop/web", "+++ git/Deployment/shop/web", "@@ -7,7 +7,7 @@",
+        "-  replicas: 0", "+  replicas: 2"]
+    text = cli("diff", "dev").stdout.splitlines()
+    assert [line for line in text if "drift" in line] == [
+        "  drift: spec.replicas was changed in the cluster by kubectl-edit; apply takes it back"]
     assert cli("apply", "dev", "--yes").exit_code == 0
     live = api_server.cluster.objects[("apps", "deployments", "shop", "web")]
     assert live["spec"]["replicas"] == 2
-    assert [m["manager"] for m in live["metadata"]["managedFields"]] == ["gitdeploy"]
+    # kubectl-edit owned only spec.replicas, taken back: gitdeploy is the only manager left
+    # besides the controller writing status (e2e-drift-is-visible-and-taken-back.jsonl#75)
+    assert [(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]
+            if m.get("subresource") != "status"] == [("gitdeploy", "Apply")]
+    after = plan_json(cli)
+    assert {c["kind"]: (c["action"], c["drift"]) for c in after["changes"]} == {
+        kind: ("unchanged", []) for kind in ("Namespace", "ConfigMap", "Service", "Deployment")}
 
 
 def test_field_removed_from_git_is_removed_from_the_cluster(dev: ConfigRepo, cli,
@@ -111,12 +131,27 @@ def test_field_removed_from_git_is_removed_from_the_cluster(dev: ConfigRepo, cli
     assert cli("apply", "dev", "--yes").exit_code == 0
     dev.write("environments/dev/app.yaml", [objects.configmap("settings", {"A": "1"})])
     change = next(c for c in plan_json(cli)["changes"] if c["kind"] == "ConfigMap")
-    assert change["action"] == "update"
-    assert "-  B: '2'" in change["diff"]
+    assert (change["action"], change["drift"]) == ("update", [])
+    assert diff_lines(change["diff"]) == [
+        "--- live/ConfigMap/shop/settings", "+++ git/ConfigMap/shop/settings",
+        "@@ -7,4 +7,3 @@", "-  B: '2'"]
     dev.commit()
     assert cli("apply", "dev", "--yes").exit_code == 0
     assert api_server.cluster.objects[("", "configmaps", "shop", "settings")]["data"] == {
         "A": "1"}
+
+
+def test_an_object_read_by_a_list_diffs_without_apiversion_and_kind(dev: ConfigRepo, cli
+                                                                   ) -> None:
+    dev.write("environments/dev/app.yaml", [objects.configmap("one", {"v": "1"}),
+                                            objects.configmap("two", {"v": "1"})])
+    dev.commit()
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    dev.write("environments/dev/app.yaml", [objects.configmap("one", {"v": "2"}),
+                                            objects.configmap("two", {"v": "1"})])
+    one = next(c for c in plan_json(cli)["changes"] if c["name"] == "one")
+    assert [line for line in one["diff"].splitlines() if line[:1] in "-+"] == [
+        "--- live/ConfigMap/shop/one", "+++ git/ConfigMap/shop/one", "-  v: '1'", "+  v: '2'"]
 
 
 def test_objects_in_a_namespace_the_plan_creates_are_unverified_creates(
@@ -124,9 +159,19 @@ def test_objects_in_a_namespace_the_plan_creates_are_unverified_creates(
     plan = plan_json(cli)
     by_kind = {c["kind"]: c for c in plan["changes"]}
     assert by_kind["Namespace"]["verified"] is True
-    assert by_kind["Deployment"]["verified"] is False
-    assert "namespace shop is created by this plan" in by_kind["Deployment"]["note"]
-    assert "+kind: Deployment" in by_kind["Deployment"]["diff"]
+    assert {kind: (c["verified"], c["note"]) for kind, c in by_kind.items()
+            if kind != "Namespace"} == {
+        kind: (False, "not verified by the server: its namespace shop is created by this plan")
+        for kind in ("ConfigMap", "Deployment", "Service")}
+    # the diff is git's own object, labelled, with the namespace filled in
+    assert by_kind["Deployment"]["diff"] == "".join(f"{line}\n" for line in [
+        "--- live/Deployment/shop/web", "+++ git/Deployment/shop/web", "@@ -0,0 +1,23 @@",
+        "+apiVersion: apps/v1", "+kind: Deployment", "+metadata:", "+  name: web",
+        "+  labels:", "+    app: web", f"+    applyset.kubernetes.io/part-of: {SET_ID}",
+        "+  namespace: shop", "+spec:", "+  replicas: 2", "+  selector:", "+    matchLabels:",
+        "+      app: web", "+  template:", "+    metadata:", "+      labels:",
+        "+        app: web", "+    spec:", "+      containers:", "+      - name: web",
+        "+        image: nginx:1.27", "+        ports:", "+        - containerPort: 8080"])
 
 
 def test_crd_and_custom_resource_in_one_plan(repo: ConfigRepo, kubeconfig, cli,
@@ -139,7 +184,8 @@ def test_crd_and_custom_resource_in_one_plan(repo: ConfigRepo, kubeconfig, cli,
     plan = plan_json(cli)
     widget = next(c for c in plan["changes"] if c["kind"] == "Widget")
     assert widget["action"] == "create" and widget["verified"] is False
-    assert "CustomResourceDefinition is created by this plan" in widget["note"]
+    assert widget["note"] == ("not verified by the server: its CustomResourceDefinition is "
+                              "created by this plan")
     repo.commit()
     applied = cli("apply", "dev", "--yes")
     assert applied.exit_code == 0, applied.output

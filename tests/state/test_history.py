@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -92,7 +93,7 @@ def test_a_failed_apply_is_recorded_with_what_was_applied(dev: ConfigRepo, cli,
     from tests.kubeapi.server import Fault
     api_server.inject(Fault("PATCH", "/api/v1/namespaces/shop/secrets/creds", status=500,
                             dry_run=False))
-    result = cli("apply", "dev", "--yes")
+    result = cli("apply", "dev", "--yes", "--retries", "0")
     assert result.exit_code == 1
     data = records(api_server)["gitdeploy-record-dev-000001"]["data"]
     assert data["outcome"] == "failed"
@@ -140,26 +141,62 @@ def test_status_shows_live_commit_distance_author_and_no_drift(dev: ConfigRepo, 
     assert doc["inLocalHistory"] is True
     assert doc["drift"] == {"checked": True, "drifted": False, "note": None, "changes": []}
     assert doc["lock"] is None
-    text = cli("status", "dev").stdout
-    assert f"live commit  {live[:7]} first deploy" in text
-    assert "2 commit(s) behind main" in text
-    assert "by " in text and "kube user admin" in text
-    assert "drift        no" in text
+    head = git(dev.root, "rev-parse", "HEAD").strip()
+    lines = [line.rstrip() for line in cli("status", "dev").stdout.splitlines()]
+    assert lines[0] == "environment  dev"
+    assert re.fullmatch(r"context      kind-dev \(http://127\.0\.0\.1:\d+\)", lines[1])
+    assert lines[2] == f"live commit  {live[:7]} first deploy"
+    by = doc["live"]["deployedBy"]
+    assert re.fullmatch(rf"deployed     \d{{4}}-\d\d-\d\d \d\d:\d\d UTC by "
+                        rf"{re.escape(by['localUser'])}@{re.escape(by['host'])} "
+                        r"\(kube user admin\)", lines[3]), lines[3]
+    assert lines[4:] == ["record       deploy 1 from ref main", "outcome      succeeded",
+                         "dirty        no", f"vs git       2 commit(s) behind main ({head[:7]})",
+                         "drift        no", "lock         free"]
 
 
 def test_status_reports_drift_and_no_diff_skips_it(dev: ConfigRepo, cli,
                                                    api_server: TestApiServer) -> None:
     deploy(cli)
     live = api_server.cluster.objects[("", "configmaps", "shop", "settings")]
-    live["data"]["v"] = "changed by hand"
+    live["data"]["v"] = "changed by hand"  # behind the server's back: no field manager
     doc = json.loads(cli("status", "dev", "-o", "json").stdout)
-    assert doc["drift"]["drifted"] is True
-    assert [c["name"] for c in doc["drift"]["changes"]] == ["settings"]
-    assert "drift        yes" in cli("status", "dev").stdout
+    drift = doc["drift"]
+    assert (drift["checked"], drift["drifted"], drift["note"]) == (True, True, None)
+    [change] = drift["changes"]
+    assert (change["kind"], change["name"], change["action"], change["drift"]) == (
+        "ConfigMap", "settings", "update", [])
+    assert [line for line in change["diff"].splitlines() if line[:1] in "-+"] == [
+        "--- live/ConfigMap/shop/settings", "+++ git/ConfigMap/shop/settings",
+        "-  v: changed by hand", "+  v: '1'"]
+    text = [line.rstrip() for line in cli("status", "dev").stdout.splitlines()]
+    assert [line for line in text if line.startswith("drift ")] == [
+        "drift        yes: 1 object(s) differ from the live commit; gitdeploy diff --ref shows "
+        "them"]  # the hint: see test_the_drift_hint_is_a_command_that_shows_the_drift
     requests = len(api_server.requests)
     skipped = json.loads(cli("status", "dev", "--no-diff", "-o", "json").stdout)
     assert skipped["drift"]["checked"] is False
     assert not any(r.dry_run for r in api_server.requests[requests:])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "gitdeploy bug: status says 'drift yes: 1 object(s) differ from the live commit; gitdeploy "
+    "diff --ref shows them', but `gitdeploy diff --ref` names neither the environment nor the "
+    "ref (--ref needs a value): run as written it is a usage error (output/terminal.py, "
+    "status())"))
+def test_the_drift_hint_is_a_command_that_shows_the_drift(dev: ConfigRepo, cli,
+                                                          api_server: TestApiServer) -> None:
+    deploy(cli)
+    api_server.cluster.objects[("", "configmaps", "shop", "settings")]["data"]["v"] = "by hand"
+    text = cli("status", "dev").stdout
+    drift = next(line for line in text.splitlines() if line.startswith("drift "))
+    hint = re.fullmatch(r"drift +yes: 1 object\(s\) differ from the live commit; gitdeploy "
+                        r"(.+) shows them", drift.rstrip())
+    assert hint is not None, drift
+    shown = cli(*hint.group(1).split(), "-o", "json")
+    assert shown.exit_code == 0, shown.output
+    assert [(c["name"], c["action"]) for c in json.loads(shown.stdout)["changes"]
+            if c["action"] != "unchanged"] == [("settings", "update")]
 
 
 def test_status_when_the_live_commit_is_not_in_local_history(dev: ConfigRepo, cli) -> None:

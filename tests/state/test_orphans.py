@@ -52,8 +52,11 @@ def test_orphans_are_reported_with_ignores_applied(dev: ConfigRepo, cli,
     assert doc["kind"] == "Orphans"
     assert doc["namespaces"] == ["shop", "tools"]
     found = [(o["kind"], o["namespace"], o["name"], o["managers"]) for o in doc["items"]]
+    # a Deployment's status (and revision annotation) are written by the deployment controller
+    # of kube-controller-manager, on the test API server as on a real one
     assert found == [("ConfigMap", "shop", "handmade", ["kubectl-create"]),
-                     ("Deployment", "tools", "stray", ["kubectl-create"])]
+                     ("Deployment", "tools", "stray", ["kube-controller-manager",
+                                                       "kubectl-create"])]
     assert doc["unchecked"] == []
     text = cli("orphans", "dev").stdout
     assert "2 orphan(s) in dev's namespaces (shop, tools)" in text
@@ -94,3 +97,26 @@ def test_each_kind_is_listed_once_per_namespace(
              if r.method == "GET" and "/namespaces/shop/" in r.path]
     assert len(lists) == len(set(lists))
     assert "/api/v1/namespaces/shop/events" not in lists  # never listed: clusters fill them
+
+
+def test_another_environments_objects_in_a_shared_namespace_are_not_orphans(
+        environment: MakeEnvironment, api_server: TestApiServer, cli) -> None:
+    environment([objects.namespace("shop"), objects.configmap("dev-settings", {}),
+                 objects.deployment("web")], namespace="shop")
+    environment([objects.configmap("qa-settings", {}), objects.deployment("api")],
+                name="qa", namespace="shop")
+    assert cli("apply", "dev", "--yes").exit_code == 0
+    assert cli("apply", "qa", "--yes").exit_code == 0
+    make(api_server, "configmaps", objects.configmap("handmade", {}, namespace="shop"))
+    labelled = objects.configmap("kubectl-set", {}, namespace="shop")
+    labelled["metadata"]["labels"] = {
+        "applyset.kubernetes.io/part-of": "applyset-c29tZS1vdGhlci1zZXQ-v1"}
+    make(api_server, "configmaps", labelled)  # a member of a set kubectl applied
+    for env, own in (("dev", {"dev-settings", "web"}), ("qa", {"qa-settings", "api"})):
+        result = cli("orphans", env, "-o", "json")
+        assert result.exit_code == 0, result.output
+        found = [(o["kind"], o["name"]) for o in json.loads(result.stdout)["items"]]
+        assert found == [("ConfigMap", "handmade")], env
+        assert not own & {name for _, name in found}
+    doc = json.loads(cli("diff", "qa", "--orphans", "-o", "json").stdout)
+    assert [o["name"] for o in doc["orphans"]["items"]] == ["handmade"]

@@ -1,7 +1,12 @@
 """Apply a plan with server-side apply, in order: Namespaces, CRDs (then wait until they are
 Established), other cluster-scoped objects, then namespaced objects. Then, when pruning, delete
 what was removed from git in the reverse order. Objects within a phase are handled concurrently.
-On a failure, what is in flight finishes and nothing more starts."""
+On a failure, what is in flight finishes and nothing more starts; so on Ctrl-C or SIGTERM, and
+the report then says which signal stopped it.
+
+A request that failed for good without an answer (the connection was reset or timed out after
+the request went out) may still have taken effect: the object is then read back to find out
+(`_resolve`)."""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from gitdeploy.errors import KubeError
-from gitdeploy.kube.client import ApiStatusError, KubeClient
+from gitdeploy.errors import KubeError, signal_name
+from gitdeploy.kube.client import ApiStatusError, KubeClient, UnreachableError
 from gitdeploy.objects.applyset import PART_OF_LABEL
 from gitdeploy.objects.kinds import CRD_API_VERSION, api_path, is_crd, is_namespace
 from gitdeploy.objects.manifests import group_of
+from gitdeploy.objects.secrets import SecretMasker
 from gitdeploy.results import ApplyReport, Change, ObjectResult, Outcome, Plan
 
 Progress = Callable[[ObjectResult], None]
@@ -58,8 +64,12 @@ def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_ti
                progress: Progress | None = None) -> ApplyReport:
     results: dict[int, ObjectResult] = {}
     failed = threading.Event()
+    stop = client.stopping  # set on Ctrl-C or SIGTERM: no new request, no new retry
+    interrupted = ""
+    masker = SecretMasker.of_secrets(change.manifest.body for change in plan.changes)
 
     def record(result: ObjectResult) -> None:
+        result.error = masker.mask_text(result.error)  # the server may quote a Secret's values
         results[id(result.change)] = result
         if result.outcome is Outcome.FAILED:
             failed.set()
@@ -67,18 +77,20 @@ def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_ti
             progress(result)
 
     def apply_one(change: Change) -> None:
-        if failed.is_set():
+        if failed.is_set() or stop.is_set():
             record(ObjectResult(change, Outcome.NOT_ATTEMPTED))
             return
         try:
             _apply(client, change)
+        except UnreachableError as error:
+            record(_resolve(client, change, error))
         except KubeError as error:
             record(ObjectResult(change, Outcome.FAILED, _error_text(error)))
         else:
             record(ObjectResult(change, Outcome.APPLIED))
 
     def delete_one(change: Change) -> None:
-        if failed.is_set():
+        if failed.is_set() or stop.is_set():
             record(ObjectResult(change, Outcome.NOT_ATTEMPTED))
             return
         try:
@@ -89,24 +101,30 @@ def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_ti
                else ObjectResult(change, Outcome.DELETED))
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for phase in order(plan.to_apply):
-            list(pool.map(apply_one, phase))
-            if failed.is_set():
-                break
-            crds = [c for c in phase if _is_crd(c)]
-            for change in crds:
-                problem = _wait_established(client, change.name, establish_timeout)
-                if problem:
-                    record(ObjectResult(change, Outcome.FAILED, problem))
-            if failed.is_set():
-                break
-        if plan.prune and not failed.is_set():
-            for phase in delete_order(plan.to_delete):
-                list(pool.map(delete_one, phase))
+        try:
+            for phase in order(plan.to_apply):
+                list(pool.map(apply_one, phase))
                 if failed.is_set():
                     break
+                crds = [c for c in phase if _is_crd(c)]
+                for change in crds:
+                    problem = _wait_established(client, change.name, establish_timeout)
+                    if problem:
+                        record(ObjectResult(change, Outcome.FAILED, problem))
+                if failed.is_set():
+                    break
+            if plan.prune and not failed.is_set():
+                for phase in delete_order(plan.to_delete):
+                    list(pool.map(delete_one, phase))
+                    if failed.is_set():
+                        break
+        except KeyboardInterrupt as interrupt:  # Ctrl-C or SIGTERM (errors.Terminated)
+            stop.set()
+            interrupted = signal_name(interrupt)
+            pool.shutdown(wait=True, cancel_futures=True)  # what is in flight finishes
+    stop.clear()  # the record and the lock's release may retry again
     ordered = [results.get(id(c)) or ObjectResult(c, Outcome.NOT_ATTEMPTED) for c in plan.work]
-    return ApplyReport(plan=plan, results=ordered)
+    return ApplyReport(plan=plan, results=ordered, interrupted=interrupted)
 
 
 def _delete(client: KubeClient, change: Change, plan: Plan) -> str:
@@ -138,6 +156,21 @@ def _apply(client: KubeClient, change: Change) -> None:
             if not retry:
                 raise
             time.sleep(0.25)
+
+
+def _resolve(client: KubeClient, change: Change, error: UnreachableError) -> ObjectResult:
+    """The outcome of an apply whose answer was lost: when a dry run of the same apply
+    changes nothing on the live object, the apply took effect."""
+    failure = ObjectResult(change, Outcome.FAILED, _error_text(error))
+    if not error.maybe_applied:
+        return failure
+    try:
+        live = client.get(change.path)
+        again = client.apply(change.path, change.manifest.body, dry_run=True)
+    except KubeError:
+        return ObjectResult(change, Outcome.FAILED, _error_text(error) + "; its outcome is "
+                            "unknown: the object could not be read back")
+    return ObjectResult(change, Outcome.APPLIED) if live == again else failure
 
 
 def _wait_established(client: KubeClient, name: str, timeout: float) -> str:

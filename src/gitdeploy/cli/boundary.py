@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime
 import logging
+import signal
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -15,24 +17,34 @@ from pathlib import Path
 import typer
 
 from gitdeploy.cli.show import json_document
-from gitdeploy.errors import ExitCode, GitdeployError
+from gitdeploy.errors import ExitCode, GitdeployError, Terminated, signal_name
+from gitdeploy.objects.secrets import known, masking_scope
 from gitdeploy.output import jsondoc
 from gitdeploy.output.console import UI
 
 
 def run(ui: UI, command: Callable[[], int]) -> int:
-    try:
-        return command()
-    except GitdeployError as error:
-        return _fail(ui, type(error).__name__, error.message, error.details, error.exit_code)
-    except KeyboardInterrupt:
-        return _fail(ui, "Interrupted", "interrupted", [], ExitCode.INTERRUPTED)
-    except Exception as error:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        log = Path(tempfile.gettempdir()) / f"gitdeploy-crash-{stamp}.log"
-        log.write_text(traceback.format_exc())
-        return _fail(ui, "InternalError", f"internal error: {type(error).__name__}: {error}",
-                     [f"the traceback is in {log}; please report it"], ExitCode.INTERNAL)
+    """Run `command`; an error's text is masked for every Secret value the run has met (the
+    core masks what it gets from outside already; this is the last line of defence)."""
+    with masking_scope():
+        try:
+            return command()
+        except GitdeployError as error:
+            masker = known()
+            return _fail(ui, type(error).__name__, masker.mask_text(error.message),
+                         masker.mask_lines(error.details), error.exit_code)
+        except KeyboardInterrupt as interrupt:
+            name = signal_name(interrupt)
+            return _fail(ui, "Interrupted", f"interrupted ({name})", [],
+                         ExitCode.TERMINATED if name == "SIGTERM" else ExitCode.INTERRUPTED)
+        except Exception as error:
+            masker = known()
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+            log = Path(tempfile.gettempdir()) / f"gitdeploy-crash-{stamp}.log"
+            log.write_text(masker.mask_text(traceback.format_exc()))
+            return _fail(ui, "InternalError",
+                         masker.mask_text(f"internal error: {type(error).__name__}: {error}"),
+                         [f"the traceback is in {log}; please report it"], ExitCode.INTERNAL)
 
 
 def _fail(ui: UI, kind: str, message: str, details: list[str], code: int) -> int:
@@ -42,6 +54,18 @@ def _fail(ui: UI, kind: str, message: str, details: list[str], code: int) -> int
     return int(code)
 
 
+def _terminate_like_interrupt() -> None:
+    """SIGTERM, which CI systems send when a job is cancelled, stops gitdeploy as Ctrl-C does:
+    no new request starts, the lock is released, the record and the report are written."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread (a command run inside a test)
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def invoke(verbose: bool, command: Callable[[UI], int], *, json_errors: bool = False) -> None:
     """Run a command inside the boundary with the one console, then exit with its code."""
     # urllib3 logs its connection retries as warnings; the request log (-v) and our errors
@@ -49,6 +73,7 @@ def invoke(verbose: bool, command: Callable[[UI], int], *, json_errors: bool = F
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     ui = UI.create(verbose=verbose)
     ui.json_errors = json_errors
+    _terminate_like_interrupt()
     with ui.external_commands():
         code = run(ui, lambda: command(ui))
     raise typer.Exit(code)

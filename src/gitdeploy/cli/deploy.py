@@ -27,12 +27,19 @@ from gitdeploy.cli.show import markdown, show, step_summary
 from gitdeploy.commands import deploy as deploying
 from gitdeploy.commands import diff as diffing
 from gitdeploy.commands.session import ClusterOptions, Session
-from gitdeploy.errors import ApplyFailed, ExitCode, NotReady, SettingsError, WaitInterrupted
+from gitdeploy.errors import (
+    ApplyFailed,
+    ExitCode,
+    Interrupted,
+    NotReady,
+    SettingsError,
+    WaitInterrupted,
+)
 from gitdeploy.output import jsondoc, terminal
 from gitdeploy.output import markdown as markdown_doc
 from gitdeploy.output.console import UI
 from gitdeploy.plan import planfile
-from gitdeploy.results import ApplyReport
+from gitdeploy.results import ApplyReport, Outcome
 
 
 @grouped(cluster=CLUSTER, common=COMMON)
@@ -156,10 +163,21 @@ def _report(ui: UI, report: ApplyReport, output: Format) -> int:
     show(ui, output is Format.json, report, jsondoc.apply_report, terminal.apply_report)
     step_summary(markdown_doc.apply_report(report))
     env = report.plan.environment
+    if report.interrupted:
+        done = report.count(Outcome.APPLIED) + report.count(Outcome.DELETED)
+        raise Interrupted(
+            f"apply to {env} interrupted by {report.interrupted} after {done} of "
+            f"{len(report.results)} object(s); the lock is released and the report above is "
+            f"{'recorded' if report.record else 'NOT recorded'}",
+            [*report.problems, "run the apply again to finish it"],
+            signal_name=report.interrupted)
     if not report.succeeded:
         raise ApplyFailed(f"apply to {env} failed; see the report above",
-                          [f"{r.change.title()}: {r.error}" for r in report.results
-                           if r.error])
+                          [*(f"{r.change.title()}: {r.error}" for r in report.results
+                             if r.error), *report.problems])
+    if report.problems:
+        raise ApplyFailed(f"apply to {env}: the objects were applied, but not everything after",
+                          report.problems)
     readiness = report.readiness
     if readiness is not None and readiness.interrupted:
         raise WaitInterrupted(f"stopped waiting for {env}: the apply is done and recorded; "

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from gitdeploy.cli import prompts
 from gitdeploy.commands.session import WaitUpdate
@@ -24,10 +24,10 @@ class TerminalEvents:
         self.plan_to = plan_to or ui.err  # stdout when the text plan is the command's result
 
     def note(self, text: str) -> None:
-        self.ui.note(escape(text))
+        self.ui.note(text)
 
     def warning(self, text: str) -> None:
-        self.ui.note(f"[yellow]warning:[/yellow] {escape(text)}")
+        self.ui.note(Text.assemble(("warning:", "yellow"), f" {text}"))
 
     def log(self, line: str) -> None:
         self.ui.log(line)
@@ -43,7 +43,8 @@ class TerminalEvents:
 
     def applied(self, result: ObjectResult) -> None:
         style = "red" if result.outcome is Outcome.FAILED else "green"
-        self.ui.note(f"[{style}]{result.outcome.value}[/{style}] {escape(result.change.title())}")
+        self.ui.note(Text.assemble((result.outcome.value, style),
+                                   f" {result.change.title()}"))
 
     @contextmanager
     def waiting(self, environment: str, timeout: float) -> Iterator[WaitUpdate]:

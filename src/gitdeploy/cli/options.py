@@ -85,9 +85,18 @@ _CONCURRENCY = _option("concurrency", Annotated[int, typer.Option(
 _TIMEOUT = _option("request_timeout", Annotated[float, typer.Option(
     "--request-timeout", min=0.1, help="Seconds before an API request is abandoned.")], 30.0)
 
-CLUSTER = Group((_KUBECONFIG, _CONTEXT, _CONCURRENCY, _TIMEOUT), ClusterOptions)
+_RETRIES = _option("retries", Annotated[int | None, typer.Option(
+    "--retries", min=0, max=20, help="Retries of an API request that fails in a way that "
+    "passes: 429, 5xx, resets, timeouts (default: the environment's retries.max, else 4).",
+    show_default=False)], None)
+_RETRY_TIME = _option("retry_time", Annotated[float | None, typer.Option(
+    "--retry-time", min=0, help="Seconds after a request's first attempt when no more retries "
+    "start (default: the environment's retries.maxTime, else 60).", show_default=False)], None)
+
+CLUSTER = Group((_KUBECONFIG, _CONTEXT, _CONCURRENCY, _TIMEOUT, _RETRIES, _RETRY_TIME),
+                ClusterOptions)
 # Commands that send a few requests, one at a time: no --concurrency.
-CLUSTER_SERIAL = Group((_KUBECONFIG, _CONTEXT, _TIMEOUT), ClusterOptions)
+CLUSTER_SERIAL = Group((_KUBECONFIG, _CONTEXT, _TIMEOUT, _RETRIES, _RETRY_TIME), ClusterOptions)
 
 
 def _duration(option: str, text: str) -> float:

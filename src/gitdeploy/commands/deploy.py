@@ -1,7 +1,8 @@
 """The deploy pipeline, top to bottom (`apply` and `rollback`):
 
-    load settings -> freeze check -> render -> dirty check -> verify target -> plan (server-side
-    dry run) -> confirm -> lock -> apply -> record -> unlock -> wait for readiness
+    load settings -> freeze check -> render -> dirty check -> verify target -> [plan -> confirm]
+    -> lock -> plan (server-side dry run; confirmed again if it moved) -> apply -> record
+    -> unlock -> wait for readiness
 
 Each step is a plain function of its own package (config, render, kube, plan, apply, state);
 this module only puts them in order. It returns an ApplyReport for the output layer to render,
@@ -11,6 +12,7 @@ and reports progress and asks for confirmation through the session's `Events`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +23,10 @@ from gitdeploy.commands.session import ClusterOptions, Events, Session, Source
 from gitdeploy.config.environments import Environment, load_environment
 from gitdeploy.config.freeze import refuse_if_frozen
 from gitdeploy.config.sources import SourceTree
-from gitdeploy.errors import RefusedError, SettingsError
+from gitdeploy.errors import KubeError, RefusedError, SettingsError
 from gitdeploy.kube.target import Connection
+from gitdeploy.objects.kinds import NAMESPACE_KIND
+from gitdeploy.objects.secrets import SecretMasker
 from gitdeploy.plan import planfile
 from gitdeploy.plan.dryrun import build_plan
 from gitdeploy.render.environment import RenderedSet
@@ -31,6 +35,7 @@ from gitdeploy.results import (
     ROLLBACK,
     ApplyReport,
     DeployRecord,
+    Identity,
     Plan,
     SourceInfo,
     WaitReport,
@@ -147,54 +152,117 @@ def rollback_target(records: list[DeployRecord], to: str | None, env_name: str
 def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: SourceInfo,
             connection: Connection, options: ClusterOptions, deploy: DeployOptions, *,
             kind: str, rollback_of: str = "") -> ApplyReport:
+    """The plan that is applied is the cluster's under the lock, so that a deploy that waited
+    for another one never applies a plan made before that one changed the cluster. The plan is
+    made, checked and confirmed before the lock (a refused deploy writes nothing, the lock
+    included; a person may take a while); under the lock it is made again when a person
+    confirmed it or another deploy held the lock since (the lease changed), and if it moved,
+    the difference is shown and, when a person confirmed, confirmed again."""
     saved = planfile.load(deploy.plan_file) if deploy.plan_file is not None else None
     prune_on = deploy.prune if deploy.prune is not None else (
         saved.prune if saved is not None else env.settings.prune)
-    the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
-                          prune=prune_on)
     events = session.events
-    events.planned(the_plan)
-    if saved is not None:
-        moved = planfile.differences(saved, the_plan)
-        if moved:
-            raise RefusedError(f"not applying {deploy.plan_file}: git or the cluster changed "
-                               "since it was made (the diff above is the current one)",
-                               [*moved, "make and review a new plan (diff --out-plan)"])
-    problems = prune.refusals(the_plan, env.settings, rendered=len(rendered.manifests),
-                              allow_mass_delete=deploy.allow_mass_delete)
-    if problems:
-        raise RefusedError(f"apply to {env.name} refused: pruning is not safe", problems)
-    if the_plan.work and not deploy.yes:
-        events.confirm_apply(the_plan)
+
+    def plan_now() -> Plan:
+        return build_plan(rendered, connection, info, concurrency=options.concurrency,
+                          prune=prune_on)
+
+    def check(the_plan: Plan) -> None:
+        if saved is not None:
+            moved = planfile.differences(saved, the_plan)
+            if moved:
+                raise RefusedError(f"not applying {deploy.plan_file}: git or the cluster "
+                                   "changed since it was made (the diff above is the current "
+                                   "one)", [*moved, "make and review a new plan (diff "
+                                   "--out-plan)"])
+        problems = prune.refusals(the_plan, env.settings, rendered=len(rendered.manifests),
+                                  allow_mass_delete=deploy.allow_mass_delete)
+        if problems:
+            raise RefusedError(f"apply to {env.name} refused: pruning is not safe", problems)
+
     identity = local_identity()
     lock = EnvironmentLock(connection.client, namespace=env.settings.store_namespace,
                            environment=env.name, holder=identity.holder(),
                            duration=env.settings.lock_duration, note=events.note)
     store = RecordStore(connection.client, env.settings.store_namespace, env.name)
-
-    inventory = the_plan.inventory
-    assert inventory is not None
+    lease_seen = lock.version()
+    the_plan = plan_now()
+    events.planned(the_plan)
+    check(the_plan)
+    asked = bool(the_plan.work) and not deploy.yes
+    if asked:
+        events.confirm_apply(the_plan)
     with lock.held(deploy.lock_timeout):
-        if the_plan.work or (rendered.manifests and not inventory.exists):
-            prune.write_parent(connection.client, inventory, prune.parent_before(the_plan))
-        report = apply_plan(the_plan, connection.client, concurrency=options.concurrency,
-                            establish_timeout=options.establish_timeout,
-                            progress=events.applied)
-        if the_plan.work and report.succeeded:
-            prune.write_parent(connection.client, inventory, prune.parent_after(the_plan))
-        identity = dataclasses.replace(identity, kube_user=kube_user(connection.client))
-        report.record = store.add(
-            lambda sequence: from_report(report, sequence=sequence, kind=kind,
-                                         identity=identity, source=info,
-                                         manifests=rendered.manifests, rollback_of=rollback_of),
-            keep=env.settings.keep_records)
+        if asked or lock.taken_from != lease_seen:
+            # The state namespace the lock created is not a change to confirm again.
+            ours = f"/{NAMESPACE_KIND}//{lock.namespace}:" if lock.created_namespace else None
+            the_plan = _plan_again(events, the_plan, plan_now(), check, ask=asked, ours=ours)
+        report = _apply_and_record(connection, options, rendered, info, the_plan, store,
+                                   identity, kind=kind, rollback_of=rollback_of,
+                                   keep=env.settings.keep_records, events=events)
+    if lock.release_error:
+        report.problems.append(lock.release_error)
     if lock.lost.is_set():
         events.warning(f"the lock of {env.name} was taken over by another deploy while this "
                        "one ran (was it paused longer than lock.duration?)")
     waits = deploy.wait if deploy.wait is not None else env.settings.wait.enabled
-    if waits and report.succeeded:
+    if waits and report.succeeded and not report.problems:
         report.readiness = _wait(events, env, the_plan, connection, options,
                                  deploy.wait_timeout or env.settings.wait.timeout)
+    return report
+
+
+def _plan_again(events: Events, shown: Plan, current: Plan, check: Callable[[Plan], None],
+                *, ask: bool, ours: str | None = None) -> Plan:
+    """`current`, made under the lock, to be applied instead of the plan `shown` before it:
+    when they differ (another deploy, a controller or a person changed the cluster
+    meanwhile), the new plan is shown, checked, and confirmed again if `shown` was."""
+    moved = [line for line in planfile.differences(planfile.snapshot(shown), current)
+             if ours is None or not line.startswith(ours)]
+    if not moved:
+        return current
+    events.warning("the cluster changed since the plan above was made; the plan made under "
+                   "the lock is below:\n  " + "\n  ".join(moved))
+    events.planned(current)
+    check(current)
+    if ask and current.work:
+        events.confirm_apply(current)
+    return current
+
+
+def _apply_and_record(connection: Connection, options: ClusterOptions, rendered: RenderedSet,
+                      info: SourceInfo, the_plan: Plan, store: RecordStore,
+                      identity: Identity, *, kind: str, rollback_of: str, keep: int,
+                      events: Events) -> ApplyReport:
+    """Apply the plan and record what happened, whatever happened: after the first write, a
+    failure to update the ApplySet parent or to write the record is part of the report."""
+    client = connection.client
+    inventory = the_plan.inventory
+    assert inventory is not None
+    # The server's messages may quote the values of any Secret sent.
+    masker = SecretMasker.of_secrets([m.body for m in rendered.manifests])
+    if the_plan.work or (rendered.manifests and not inventory.exists):
+        prune.write_parent(client, inventory, prune.parent_before(the_plan))
+    report = apply_plan(the_plan, client, concurrency=options.concurrency,
+                        establish_timeout=options.establish_timeout, progress=events.applied)
+    if the_plan.work and report.succeeded:
+        try:
+            prune.write_parent(client, inventory, prune.parent_after(the_plan))
+        except KubeError as error:
+            report.problems.append(f"the ApplySet parent could not be updated "
+                                   f"({masker.mask_text(error.message)}); the next apply "
+                                   "updates it")
+    try:
+        identity = dataclasses.replace(identity, kube_user=kube_user(client))
+        report.record = store.add(
+            lambda sequence: from_report(report, sequence=sequence, kind=kind,
+                                         identity=identity, source=info,
+                                         manifests=rendered.manifests, rollback_of=rollback_of),
+            keep=keep)
+    except KubeError as error:
+        report.problems.append(f"the deploy record could not be written "
+                               f"({masker.mask_text(error.message)}): `status` and `history` "
+                               "do not show this deploy")
     return report
 
 

@@ -59,6 +59,8 @@ class ClusterOptions:
     request_timeout: float = 30.0
     concurrency: int = 8
     establish_timeout: float = 60.0
+    retries: int | None = None  # None: the environment's retries.max
+    retry_time: float | None = None  # None: the environment's retries.maxTime
 
 
 @dataclass(frozen=True)
@@ -131,4 +133,5 @@ class Session:
     def connect(self, env: Environment, options: ClusterOptions) -> Connection:
         return connect(env, kubeconfig=options.kubeconfig, context_override=options.context,
                        timeout=options.request_timeout, concurrency=options.concurrency,
-                       log=self.events.log)
+                       log=self.events.log, retries=options.retries,
+                       retry_time=options.retry_time)

@@ -14,8 +14,8 @@ from pathlib import Path, PurePosixPath
 
 import git
 
-from gitdeploy.config.sources import normalise
-from gitdeploy.errors import SettingsError
+from gitdeploy.config.sources import LinkOutsideError, follow_links
+from gitdeploy.errors import LoadError, SettingsError
 from gitdeploy.results import SourceInfo
 
 SYMLINK_MODE = 0o120000
@@ -114,6 +114,16 @@ class GitRepo:
         return behind, ahead
 
 
+def _inside_links_only(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """tarfile's `data` filter, except that a symbolic link leading out of the files is left
+    out rather than failing the whole extraction: reading through it is refused
+    (LinkOutsideError) before an engine is run, and other environments are unaffected."""
+    try:
+        return tarfile.data_filter(member, dest)
+    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
+        return None
+
+
 @dataclass(frozen=True)
 class GitTree:
     """The files of the config root at one commit, read from git objects."""
@@ -134,17 +144,28 @@ class GitTree:
         except KeyError:
             return None
 
+    def _folder(self, path: PurePosixPath) -> object | None:
+        """The node at `path`, a linked folder followed (inside the tree) as the work tree
+        does."""
+        node = self._node(path)
+        if node is None or (isinstance(node, git.Blob) and node.mode == SYMLINK_MODE):
+            node = self._node(self.resolve(path))
+        return node
+
     def is_dir(self, path: PurePosixPath) -> bool:
-        return isinstance(self._node(path), git.Tree)
+        return isinstance(self._folder(path), git.Tree)
 
     def list_dirs(self, path: PurePosixPath) -> list[PurePosixPath]:
-        node = self._node(path)
+        node = self._folder(path)
         if not isinstance(node, git.Tree):
             return []
         return sorted(path / tree.name for tree in node.trees)
 
     def walk_files(self, path: PurePosixPath) -> list[PurePosixPath]:
-        node = self._node(path)
+        """The files under `path`, as the work tree lists them: a symbolic link to a file
+        counts (one leading outside the repository too: reading it is refused), a link to a
+        folder or to nothing does not."""
+        node = self._folder(path)
         if not isinstance(node, git.Tree):
             return []
         found = []
@@ -154,8 +175,33 @@ class GitTree:
             relative = PurePosixPath(item.path).relative_to(node.path)
             if any(part.startswith(".") for part in relative.parts):
                 continue
+            if item.mode == SYMLINK_MODE and not self._links_to_file(path / relative):
+                continue
             found.append(path / relative)
         return sorted(found)
+
+    def _links_to_file(self, path: PurePosixPath) -> bool:
+        try:
+            return isinstance(self._node(self.resolve(path)), git.Blob)
+        except LoadError as error:
+            return isinstance(error, LinkOutsideError)
+
+    def _link(self, path: PurePosixPath) -> str | None:
+        node = self._node(path)
+        if isinstance(node, git.Blob) and node.mode == SYMLINK_MODE:
+            return bytes(node.data_stream.read()).decode("utf-8", errors="surrogateescape")
+        return None
+
+    def resolve(self, path: PurePosixPath) -> PurePosixPath:
+        return follow_links(path, self._link)
+
+    def check_links(self, path: PurePosixPath) -> None:
+        node = self._folder(path)
+        if not isinstance(node, git.Tree):
+            return
+        for item in node.traverse():
+            if isinstance(item, git.Blob) and item.mode == SYMLINK_MODE:
+                self.resolve(path / PurePosixPath(item.path).relative_to(node.path))
 
     @contextlib.contextmanager
     def on_disk(self) -> Iterator[Path]:
@@ -167,18 +213,17 @@ class GitTree:
             self.commit.repo.archive(archive, self.commit.hexsha, path=paths)
             archive.seek(0)
             with tarfile.open(fileobj=archive) as tar:
-                tar.extractall(folder, filter="data")
+                tar.extractall(folder, filter=_inside_links_only)
             root = Path(folder) / self.prefix
             root.mkdir(parents=True, exist_ok=True)
             yield root
 
     def read(self, path: PurePosixPath) -> bytes:
-        for _ in range(8):  # follow symbolic links inside the tree
-            node = self._node(path)
-            if not isinstance(node, git.Blob):
-                raise FileNotFoundError(f"{path} is not a file at {self.describe()}")
-            data: bytes = node.data_stream.read()
-            if node.mode != SYMLINK_MODE:
-                return data
-            path = PurePosixPath(*normalise(path.parent / data.decode()).parts)
-        raise FileNotFoundError(f"{path}: too many levels of symbolic links")
+        node = self._node(path)
+        if not isinstance(node, git.Blob) or node.mode == SYMLINK_MODE:
+            # a link, or a path through a linked folder: followed inside the tree only
+            node = self._node(self.resolve(path))
+        if not isinstance(node, git.Blob):
+            raise FileNotFoundError(f"{path} is not a file at {self.describe()}")
+        data: bytes = node.data_stream.read()
+        return data

@@ -16,12 +16,15 @@ import yaml
 
 from gitdeploy.config.durations import parse_duration
 from gitdeploy.errors import SettingsError
+from gitdeploy.objects.manifests import load_yaml
 
 SETTINGS_FILE = "gitdeploy.yaml"
 DEFAULT_NAMESPACE = "default"
 DEFAULT_KEEP_RECORDS = 20
 DEFAULT_LOCK_DURATION = 60  # seconds
 DEFAULT_WAIT_TIMEOUT = 300  # seconds
+DEFAULT_RETRIES = 4  # retries after the first attempt of an API request
+DEFAULT_RETRY_TIME = 60  # seconds: no retry starts later than this after the first attempt
 HOOK_CHOICES = ("skip", "apply")
 LOAD_RESTRICTORS = {"rootOnly": "LoadRestrictionsRootOnly", "none": "LoadRestrictionsNone"}
 
@@ -80,6 +83,12 @@ class WaitOptions:
 
 
 @dataclass(frozen=True)
+class RetryOptions:
+    retries: int = DEFAULT_RETRIES
+    max_time: int = DEFAULT_RETRY_TIME  # seconds
+
+
+@dataclass(frozen=True)
 class Settings:
     context: str
     namespace: str = DEFAULT_NAMESPACE
@@ -98,6 +107,7 @@ class Settings:
     kustomize: KustomizeOptions = KustomizeOptions()
     charts: tuple[ChartSpec, ...] = ()
     wait: WaitOptions = WaitOptions()
+    retries: RetryOptions = RetryOptions()
 
     @property
     def store_namespace(self) -> str:
@@ -192,6 +202,7 @@ _TOP_KEYS: dict[str, tuple[_Checker, str]] = {
     "kustomize": (_mapping, "a mapping"),
     "charts": (_mapping_list, "a list of mappings, one per chart"),
     "wait": (_mapping, "a mapping"),
+    "retries": (_mapping, "a mapping"),
 }
 _KUSTOMIZE_KEYS: dict[str, tuple[_Checker, str]] = {
     "loadRestrictor": (_one_of(tuple(LOAD_RESTRICTORS)), "rootOnly or none"),
@@ -213,6 +224,10 @@ _CHART_KEYS: dict[str, tuple[_Checker, str]] = {
 _WAIT_KEYS: dict[str, tuple[_Checker, str]] = {
     "enabled": (_bool, "true or false"),
     "timeout": (_duration, "a duration like 90s, 5m or 1h (at most 24h)"),
+}
+_RETRIES_KEYS: dict[str, tuple[_Checker, str]] = {
+    "max": (_int_between(0, 20), "a whole number from 0 to 20 (0: no retries)"),
+    "maxTime": (_duration, "a duration like 30s or 2m (at most 24h)"),
 }
 _PRUNE_SAFETY_KEYS: dict[str, tuple[_Checker, str]] = {
     "maxDeletions": (_int_between(0, 100000), "a whole number (0 or more)"),
@@ -258,7 +273,7 @@ def _check_keys(
 def parse_settings(text: str, path: Path) -> Settings:
     """Parse and check one settings file's text; `path` is used in messages."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)  # yaml.safe_load, with aliases bounded
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -280,6 +295,7 @@ def parse_settings(text: str, path: Path) -> Settings:
     defaults = PruneSafety()
     kustomize = _check_keys(top.get("kustomize", {}), _KUSTOMIZE_KEYS, "kustomize.", path)
     wait = _check_keys(top.get("wait", {}), _WAIT_KEYS, "wait.", path)
+    retries = _check_keys(top.get("retries", {}), _RETRIES_KEYS, "retries.", path)
     return Settings(
         context=top["context"],
         namespace=top.get("namespace", DEFAULT_NAMESPACE),
@@ -306,6 +322,8 @@ def parse_settings(text: str, path: Path) -> Settings:
         charts=_charts(top.get("charts", []), path, top.get("namespace", DEFAULT_NAMESPACE)),
         wait=WaitOptions(enabled=wait.get("enabled", True),
                          timeout=wait.get("timeout", DEFAULT_WAIT_TIMEOUT)),
+        retries=RetryOptions(retries=retries.get("max", DEFAULT_RETRIES),
+                             max_time=retries.get("maxTime", DEFAULT_RETRY_TIME)),
     )
 
 

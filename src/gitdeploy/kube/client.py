@@ -5,6 +5,7 @@ say what to fix."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,13 @@ import urllib3
 from kubernetes import client as k8s
 
 from gitdeploy.errors import KubeError
+from gitdeploy.kube.retries import (
+    TRANSIENT_STATUS,
+    RetryPolicy,
+    TransientError,
+    retry_after_seconds,
+    run_with_retries,
+)
 from gitdeploy.objects.names import FIELD_MANAGER
 
 RequestLog = Callable[[str], None]
@@ -49,16 +57,44 @@ def _describe(method: str, path: str) -> str:
     return f"{method} {path.split('?', maxsplit=1)[0]}"
 
 
+class TransientStatusError(ApiStatusError, TransientError):
+    """An error status that may pass (429, 5xx other than an invalid object)."""
+
+
+class UnreachableError(TransientError):
+    """The connection failed, was reset, or timed out."""
+
+
 class KubeClient:
     def __init__(self, api_client: k8s.ApiClient, server: str, *, timeout: float,
-                 log: RequestLog | None = None) -> None:
+                 log: RequestLog | None = None, retry: RetryPolicy | None = None,
+                 stopping: threading.Event | None = None) -> None:
         self._api = api_client
         self.server = server
         self.timeout = timeout
         self._log = log
+        self.retry = retry or RetryPolicy()
+        # Set when the user interrupts a deploy: no further retries are started.
+        self.stopping = stopping or threading.Event()
 
     def request(self, method: str, path: str, *, query: dict[str, str] | None = None,
                 body: Any = None, content_type: str | None = None) -> dict[str, Any]:
+        """Send one request, retried while it fails in a way that passes (kube/retries.py)."""
+        return self._send(method, path, query, body, content_type, [0])
+
+    def _send(self, method: str, path: str, query: dict[str, str] | None, body: Any,
+              content_type: str | None, attempts: list[int]) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            attempts[0] += 1
+            return self._once(method, path, query, body, content_type)
+
+        answer: dict[str, Any] = run_with_retries(
+            self.retry, attempt, describe=_describe(method, path), log=self._log,
+            stopping=self.stopping)
+        return answer
+
+    def _once(self, method: str, path: str, query: dict[str, str] | None, body: Any,
+              content_type: str | None) -> dict[str, Any]:
         full_path = path + (f"?{urlencode(query)}" if query else "")
         headers = {"Accept": "application/json"}
         if content_type:
@@ -74,12 +110,18 @@ class KubeClient:
             response = self._api.call_api(method_, url, header_params, body_,
                                           _request_timeout=self.timeout)
             raw = response.read()
+        except urllib3.exceptions.SSLError as exc:
+            self._report(method, full_path, "failed", started)
+            raise KubeError(f"cannot talk to the API server at {self.server}: {exc}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             self._report(method, full_path, "failed", started)
-            raise KubeError(
+            error = UnreachableError(
                 f"cannot reach the API server at {self.server} ({_describe(method, path)})",
                 [_connection_problem(exc), "check the network, VPN and the kube context"],
-            ) from None
+            )
+            # A connection that was never made carried no request.
+            error.maybe_applied = not isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
+            raise error from None
         except k8s.ApiException as exc:  # raised by the client for TLS problems
             self._report(method, full_path, "failed", started)
             raise KubeError(f"cannot talk to the API server at {self.server}: {exc.reason}"
@@ -87,8 +129,27 @@ class KubeClient:
         self._report(method, full_path, str(response.status), started)
         data = _decode(raw)
         if response.status >= 400:
-            raise _status_error(method, path, response.status, data)
+            raise _status_error(method, path, response.status, data,
+                                response.getheader("Retry-After"))
         return data
+
+    def create(self, collection: str, body: dict[str, Any], *,
+               query: dict[str, str] | None = None) -> dict[str, Any]:
+        """POST a new object. When a repeated attempt finds the object existing (409), it is
+        read back: if it holds what was sent, the first attempt created it."""
+        attempts = [0]
+        try:
+            return self._send("POST", collection, query, body, None, attempts)
+        except ApiStatusError as error:
+            if error.status != 409 or attempts[0] < 2:
+                raise
+            existing = self.get(f"{collection}/{body['metadata']['name']}")
+            if existing is None or not _holds(existing, body):
+                raise
+            if self._log is not None:
+                self._log(f"POST {collection}: the first attempt had created "
+                          f"{body['metadata']['name']}")
+            return existing
 
     def _report(self, method: str, path: str, status: str, started: float) -> None:
         if self._log is not None:
@@ -158,7 +219,22 @@ _HINTS = {
 }
 
 
-def _status_error(method: str, path: str, status: int, data: dict[str, Any]) -> ApiStatusError:
+def _holds(existing: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """The object on the server carries everything `sent` set (labels, annotations, content)."""
+    for key, value in sent.items():
+        if key == "metadata":
+            metadata = existing.get("metadata") or {}
+            for part in ("labels", "annotations"):
+                mine = value.get(part) or {}
+                if any((metadata.get(part) or {}).get(k) != v for k, v in mine.items()):
+                    return False
+        elif key not in ("apiVersion", "kind", "status") and existing.get(key) != value:
+            return False
+    return True
+
+
+def _status_error(method: str, path: str, status: int, data: dict[str, Any],
+                  retry_after: str | None = None) -> ApiStatusError:
     reason = str(data.get("reason") or "")
     message = str(data.get("message") or f"HTTP {status}")
     details: list[str] = []
@@ -176,6 +252,11 @@ def _status_error(method: str, path: str, status: int, data: dict[str, Any]) -> 
     if hint:
         details.append(hint)
     text = f"{_describe(method, path)}: {status} {reason or 'error'}: {message}"
+    if status in TRANSIENT_STATUS and not is_invalid_object(status, message):
+        transient = TransientStatusError(text, status=status, reason=reason, body=data)
+        transient.retry_after = retry_after_seconds(retry_after)
+        transient.details = details
+        return transient
     error = ApiStatusError(text, status=status, reason=reason, body=data)
     error.details = details
     return error

@@ -9,7 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
@@ -62,8 +61,9 @@ def load_context(kubeconfig: str, context: str, *, timeout: float, pool_size: in
                                     client_configuration=configuration, persist_config=False)
     except (ConfigException, OSError, ValueError) as exc:
         raise TargetError(f"cannot use context '{context}' from {joined}: {exc}") from None
-    configuration.retries = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0,
-                                          redirect=0, backoff_factor=0.2)
+    # Failed requests are retried by gitdeploy's client (kube/retries.py), where the retry
+    # is shown and bounded; urllib3 itself raises at once.
+    configuration.retries = False
     configuration.connection_pool_maxsize = max(pool_size, 4)
     api_client = k8s.ApiClient(configuration)
     api_client.user_agent = "gitdeploy"

@@ -9,6 +9,7 @@ from gitdeploy.config.environments import Environment
 from gitdeploy.errors import TargetError
 from gitdeploy.kube.client import ApiStatusError, KubeClient, RequestLog
 from gitdeploy.kube.kubeconfig import kubeconfig_path, load_context
+from gitdeploy.kube.retries import RetryPolicy
 from gitdeploy.objects.kinds import api_path
 from gitdeploy.results import UNKNOWN, Target
 
@@ -24,7 +25,8 @@ def _same_server(expected: str, actual: str) -> bool:
 
 
 def connect(env: Environment, *, kubeconfig: str | None, context_override: str | None,
-            timeout: float, concurrency: int, log: RequestLog | None) -> Connection:
+            timeout: float, concurrency: int, log: RequestLog | None,
+            retries: int | None = None, retry_time: float | None = None) -> Connection:
     settings = env.settings
     guard = settings.cluster
     context = context_override or settings.context
@@ -44,7 +46,10 @@ def connect(env: Environment, *, kubeconfig: str | None, context_override: str |
             [f"expected server: {guard.server} (cluster.server in {env.settings_path})",
              f"actual server:   {info.server} (context '{context}')"],
         )
-    client = KubeClient(api_client, info.server, timeout=timeout, log=log)
+    policy = RetryPolicy(
+        attempts=1 + (settings.retries.retries if retries is None else retries),
+        max_time=float(settings.retries.max_time if retry_time is None else retry_time))
+    client = KubeClient(api_client, info.server, timeout=timeout, log=log, retry=policy)
     uid = _cluster_uid(client, required=guard.uid is not None)
     if guard.uid and uid != guard.uid:
         raise TargetError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,22 +126,186 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# YAML aliases (`*name`) repeat the node of an anchor (`&name`) without copying it, so a few
+# hundred bytes of nested aliases can stand for billions of values once anything walks the
+# objects (a diff, a request body). A stream may add this many values through aliases, or ten
+# times the values it writes out when that is more; beyond, it is refused before it is read.
+ALIAS_ALLOWANCE = 50_000
+ALIAS_RATIO = 10
+ALIAS_FIX = ("write the repeated values out, or use fewer and smaller aliases (*name); an alias "
+             "of a block that itself holds aliases multiplies its size")
+
+
+TOO_DEEP = "nested too deeply: collections inside collections more than 1,000 levels deep"
+
+
+class AliasProblem(yaml.MarkedYAMLError):
+    """Aliases expand a document beyond the bound (a YAMLError, so that callers that report
+    invalid YAML report this as well)."""
+
+
+def _expanded(root: yaml.Node) -> tuple[int, int]:
+    """(values written, values once every alias is expanded) of one document's node graph.
+
+    The composer resolves an alias to the very node of its anchor, so the graph is a DAG whose
+    shared nodes are the aliases: each node's expanded size is computed once, and the walk
+    costs what the document writes, however large its expansion. A node reached again while
+    being walked is an alias inside its own anchor.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            if isinstance(node, yaml.MappingNode):
+                total = 1 + sum(sizes[id(key)] + sizes[id(value)] for key, value in node.value)
+            else:
+                total = 1 + sum(sizes[id(item)] for item in node.value)
+            sizes[id(node)] = total
+            continue
+        size = sizes.get(id(node))
+        if size is not None:
+            if size < 0:
+                raise AliasProblem(None, None, "an alias (*name) is used inside the node it "
+                                   "names: a recursive alias", node.start_mark)
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        sizes[id(node)] = -1  # being walked
+        stack.append((node, True))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, False))
+                stack.append((value, False))
+        else:
+            stack.extend((item, False) for item in node.value)
+    return len(sizes), sizes[id(root)]
+
+
+class _AliasBudget:
+    """What aliases have added to one stream so far, against its bound."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.added = 0
+
+    def check(self, node: yaml.Node) -> None:
+        written, expanded = _expanded(node)
+        self.written += written
+        self.added += expanded - written
+        limit = max(ALIAS_ALLOWANCE, ALIAS_RATIO * self.written)
+        if self.added > limit:
+            raise AliasProblem(
+                None, None,
+                f"YAML aliases (*name) repeat {self.added:,} values, more than the "
+                f"{limit:,} allowed (the YAML writes {self.written:,} values): {ALIAS_FIX}",
+                node.start_mark)
+
+
+# The bytes that may come before an anchor's `&` (where a node starts); and line breaks that
+# YAML counts besides \n (a lone \r, NEL, LS, PS) or text that is not UTF-8 (NUL bytes).
+_BEFORE_ANCHOR = frozenset(b" \t\r\n[{,:?-\xbf")
+_OTHER_BREAKS = (b"\x00", b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
+_EVERY_LINE = [-1]
+
+
+def _anchor_lines(text: bytes | str) -> list[int]:
+    """The (0-based) lines that may hold an anchor (`&name`); `_EVERY_LINE` when lines cannot
+    be told from the bytes. An alias needs an anchor in its document, so a document without
+    one is read without walking its nodes twice: most are."""
+    data = text.encode() if isinstance(text, str) else text
+    start = data.find(b"&")
+    if start < 0:
+        return []
+    if any(other in data for other in _OTHER_BREAKS) or data.count(b"\r") != data.count(
+            b"\r\n"):
+        return _EVERY_LINE
+    lines: list[int] = []
+    line, counted = 0, 0
+    while start >= 0:
+        if start == 0 or data[start - 1] in _BEFORE_ANCHOR:
+            line += data.count(b"\n", counted, start)
+            counted = start
+            lines.append(line)
+        start = data.find(b"&", start + 1)
+    return lines
+
+
+def _may_alias(node: yaml.Node, anchor_lines: list[int]) -> bool:
+    if anchor_lines is _EVERY_LINE:
+        return True
+    first = bisect.bisect_left(anchor_lines, node.start_mark.line - 1)
+    return first < len(anchor_lines) and anchor_lines[first] <= node.end_mark.line
+
+
 def iter_documents(text: bytes) -> Iterator[tuple[int, Any]]:
     """Yield (1-based start line, document) for every document in a YAML stream.
 
-    Empty and comment-only documents yield None and are left to the caller to skip.
+    Empty and comment-only documents yield None and are left to the caller to skip. Aliases
+    that would expand the stream beyond its bound (`ALIAS_ALLOWANCE`) are a YamlProblem.
     """
     loader = _StrictLoader(text)
+    anchor_lines = _anchor_lines(text)
+    budget = _AliasBudget()
     try:
         while loader.check_node():
             node = loader.get_node()
-            line = node.start_mark.line + 1 if node is not None else 0
-            yield line, loader.construct_document(node) if node is not None else None
+            if node is None:
+                yield 0, None
+                continue
+            if anchor_lines and _may_alias(node, anchor_lines):
+                budget.check(node)
+            yield node.start_mark.line + 1, loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlProblem(str(problem), mark.line + 1 if mark else 0) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(str(exc)) from None
+    except RecursionError:  # PyYAML without libyaml, which stops at 1,000 levels
+        raise YamlProblem(TOO_DEEP) from None
+    finally:
+        loader.dispose()
+
+
+def check_aliases(text: bytes | str) -> None:
+    """A YamlProblem when aliases expand the YAML stream `text` beyond the bound, before an
+    engine (kustomize, Helm) is given the file: they would exhaust memory on it. Nothing else
+    is checked: the engine reports whatever else is wrong with the file."""
+    anchor_lines = _anchor_lines(text)
+    if not anchor_lines:
+        return
+    loader = _BaseLoader(text)
+    budget = _AliasBudget()
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None and _may_alias(node, anchor_lines):
+                budget.check(node)
+    except AliasProblem as exc:
+        mark = exc.problem_mark
+        raise YamlProblem(str(exc.problem), mark.line + 1 if mark else 0) from None
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: bytes | str) -> Any:
+    """`yaml.safe_load` with the bound on aliases and libyaml's on nesting (when PyYAML has
+    libyaml): one document, read as PyYAML's SafeLoader reads it, for the YAML files that are
+    not manifests (settings, values files, kustomizations). A problem raises a yaml.YAMLError,
+    aliases beyond the bound an AliasProblem."""
+    loader = _BaseLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _anchor_lines(text):
+            _AliasBudget().check(node)
+        return loader.construct_document(node)
+    except RecursionError:  # PyYAML without libyaml, which stops at 1,000 levels
+        raise yaml.YAMLError(TOO_DEEP) from None
     finally:
         loader.dispose()

@@ -37,6 +37,10 @@ def unified(before: dict[str, Any] | None, after: dict[str, Any] | None, title: 
             old_label: str = "live", new_label: str = "git") -> str:
     """`before` and `after` are normalized objects (None when absent)."""
     old, new = mask_pair(before, after)
+    if old is not None and new is not None:
+        # Key order means nothing; an object read through a LIST gets `kind` and `apiVersion`
+        # added by gitdeploy, which must not show as moved lines.
+        old = {**{k: old[k] for k in new if k in old}, **old}
     old_lines = to_yaml(old).splitlines(keepends=True)
     new_lines = to_yaml(new).splitlines(keepends=True)
     lines = difflib.unified_diff(old_lines, new_lines, fromfile=f"{old_label}/{title}",

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from gitdeploy.logs import EXEC_LOGGER, GIT_LOGGER
 
@@ -59,8 +60,10 @@ class UI:
                 logger.removeHandler(handler)
                 logger.setLevel(level)
 
-    def note(self, text: str) -> None:
-        self.err.print(text, highlight=False)
+    def note(self, text: str | Text) -> None:
+        """A message on stderr. A `str` is printed as it is, never parsed as markup (it may
+        hold a name or a message from outside); style a message by passing a `Text`."""
+        self.err.print(text, highlight=False, markup=False)
 
     def error(self, message: str, details: list[str]) -> None:
         self.err.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)

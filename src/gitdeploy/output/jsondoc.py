@@ -126,6 +126,8 @@ def apply_report(report: ApplyReport) -> dict[str, Any]:
     return _envelope(
         "ApplyResult", **_header(report.plan), summary=summary(report.plan),
         succeeded=report.succeeded,
+        interrupted=report.interrupted or None,
+        problems=list(report.problems),
         results=[{**_change(r.change), "outcome": r.outcome.value, "error": r.error}
                  for r in report.results],
         record=record(report.record) if report.record else None,

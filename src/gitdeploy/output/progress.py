@@ -24,8 +24,8 @@ def readiness_table(items: list[WaitItem], *, limit: int | None = None) -> Table
     order = sorted(items, key=lambda item: item.state is State.READY)
     shown = order[:limit] if limit else order
     for item in shown:
-        table.add_row(Text(item.state.value, style=STATE_STYLE[item.state]), item.title,
-                      item.readiness.message)
+        table.add_row(Text(item.state.value, style=STATE_STYLE[item.state]), Text(item.title),
+                      Text(item.readiness.message))  # the cluster's words: never markup
     if limit and len(order) > limit:
         table.add_row("", Text(f"... and {len(order) - limit} more ready", style="dim"), "")
     return table

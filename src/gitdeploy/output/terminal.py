@@ -1,4 +1,8 @@
-"""Rich terminal rendering of results: tables, a header, colored diffs."""
+"""Rich terminal rendering of results: tables, a header, colored diffs.
+
+Every text that comes from outside (names, messages and conditions from the API server, records
+and leases read from the cluster, names from the repository) is printed as it is: as a `Text`,
+escaped, or with `markup=False`, never parsed as rich markup."""
 
 from __future__ import annotations
 
@@ -30,6 +34,11 @@ OUTCOME_STYLE = {Outcome.APPLIED: "green", Outcome.DELETED: "green", Outcome.FAI
                  Outcome.NOT_ATTEMPTED: "dim"}
 
 
+def _cells(*values: str) -> list[Text]:
+    """Table cells shown as they are (a plain `str` cell would be parsed as markup)."""
+    return [Text(value) for value in values]
+
+
 def environments(console: Console, envs: list[EnvironmentInfo]) -> None:
     table = Table(title=None, box=None, header_style="bold")
     for column in ("ENVIRONMENT", "CONTEXT", "NAMESPACE", "SERVER", "CLUSTER UID", "FLAGS"):
@@ -37,8 +46,8 @@ def environments(console: Console, envs: list[EnvironmentInfo]) -> None:
     for env in envs:
         flags = [name for name, on in (("protected", env.protected), ("prune", env.prune),
                                        ("suspended", env.suspend)) if on]
-        table.add_row(env.name, env.context, env.namespace, env.server or "-", env.uid or "-",
-                      ", ".join(flags) or "-")
+        table.add_row(*_cells(env.name, env.context, env.namespace, env.server or "-",
+                              env.uid or "-", ", ".join(flags) or "-"))
     console.print(table)
 
 
@@ -61,7 +70,7 @@ def header(console: Console, plan: Plan) -> None:
     grid.add_column(style="bold")
     grid.add_column()
     for label, value in rows:
-        grid.add_row(label, value)
+        grid.add_row(label, Text(value))
     console.print(grid)
     console.print()
 
@@ -117,9 +126,11 @@ def summary(console: Console, plan: Plan) -> None:
     console.print(table)
     pending = len(plan.pending)
     if pending:
-        console.print(f"{pending} change(s) to {plan.environment}.", highlight=False)
+        console.print(f"{pending} change(s) to {plan.environment}.", highlight=False,
+                      markup=False)
     else:
-        console.print(f"No changes: {plan.environment} matches git.", highlight=False)
+        console.print(f"No changes: {plan.environment} matches git.", highlight=False,
+                      markup=False)
 
 
 def apply_report(console: Console, report: ApplyReport) -> None:
@@ -129,10 +140,11 @@ def apply_report(console: Console, report: ApplyReport) -> None:
             table.add_column(column)
         for result in report.results:
             table.add_row(Text(result.outcome.value, style=OUTCOME_STYLE[result.outcome]),
-                          result.change.action.value, result.change.title(), result.error or "")
+                          *_cells(result.change.action.value, result.change.title(),
+                                  result.error or ""))
         console.print(table)
     applied = report.count(Outcome.APPLIED)
-    env = report.plan.environment
+    env = escape(report.plan.environment)
     if not report.results:
         console.print(f"Nothing to apply to {env}.", highlight=False)
     elif report.succeeded:
@@ -144,14 +156,15 @@ def apply_report(console: Console, report: ApplyReport) -> None:
             "attempted.", highlight=False)
     if report.record is not None:
         record = report.record
-        console.print(f"Recorded as {record.kind} {record.sequence} of {env}: commit "
-                      f"{record.short}{' (dirty)' if record.dirty else ''}, {record.outcome}.",
-                      highlight=False)
+        console.print(f"Recorded as {escape(record.kind)} {record.sequence} of {env}: commit "
+                      f"{escape(record.short)}{' (dirty)' if record.dirty else ''}, "
+                      f"{escape(record.outcome)}.", highlight=False)
     if report.readiness is not None:
-        readiness(console, env, report.readiness)
+        readiness(console, report.plan.environment, report.readiness)
 
 
-def readiness(console: Console, env: str, report: WaitReport) -> None:
+def readiness(console: Console, environment: str, report: WaitReport) -> None:
+    env = escape(environment)
     total, waited = len(report.items), f"{report.seconds:.0f}s"
     if report.ready:
         console.print(f"[green]All {total} object(s) of {env} ready[/green] after {waited}.",
@@ -178,7 +191,7 @@ def orphans(console: Console, report: OrphanReport) -> None:
     where = ", ".join(report.namespaces)
     if not report.orphans:
         console.print(f"No orphans in {report.environment}'s namespaces ({where}).",
-                      highlight=False)
+                      highlight=False, markup=False)
     else:
         table = Table(box=None, header_style="bold")
         for column in ("KIND", "NAMESPACE", "NAME", "CREATED", "WRITTEN BY"):
@@ -186,12 +199,12 @@ def orphans(console: Console, report: OrphanReport) -> None:
         for orphan in report.orphans:
             kind = orphan.kind + (f".{orphan.api_version.split('/')[0]}"
                                   if "/" in orphan.api_version else "")
-            table.add_row(kind, orphan.namespace, orphan.name, orphan.created,
-                          ", ".join(orphan.managers) or "-")
+            table.add_row(*_cells(kind, orphan.namespace, orphan.name, orphan.created,
+                                  ", ".join(orphan.managers) or "-"))
         console.print(table)
         console.print(f"{len(report.orphans)} orphan(s) in {report.environment}'s namespaces "
                       f"({where}): not in git, not in its inventory, not owned by another "
-                      "object. gitdeploy never deletes them.", highlight=False)
+                      "object. gitdeploy never deletes them.", highlight=False, markup=False)
     for line in report.unchecked:
         console.print(f"[yellow]not checked:[/yellow] {escape(line)}", highlight=False)
 
@@ -233,8 +246,8 @@ def status(console: Console, result: EnvironmentStatus) -> None:
     grid.add_column(style="bold")
     grid.add_column()
     t = result.target
-    grid.add_row("environment", result.environment)
-    grid.add_row("context", f"{t.context} ({t.server})")
+    grid.add_row("environment", Text(result.environment))
+    grid.add_row("context", Text(f"{t.context} ({t.server})"))
     live = result.live
     if live is None:
         grid.add_row("live", "nothing deployed by gitdeploy yet")
@@ -242,8 +255,8 @@ def status(console: Console, result: EnvironmentStatus) -> None:
         subject = f" {live.subject}" if live.subject else ""
         grid.add_row("live commit", Text(f"{live.short}{subject}"))
         grid.add_row("deployed", Text(f"{_when(live)} UTC by {live.deployed_by.describe()}"))
-        grid.add_row("record", f"{live.kind} {live.sequence} from ref {live.ref or '-'}")
-        outcome = Text(live.outcome, style="green" if live.succeeded else "bold red")
+        grid.add_row("record", Text(f"{live.kind} {live.sequence} from ref {live.ref or '-'}"))
+        outcome = Text(live.outcome or "-", style="green" if live.succeeded else "bold red")
         if not live.succeeded:
             outcome.append(f": {len(live.applied)} applied before it stopped")
         grid.add_row("outcome", outcome)
@@ -296,7 +309,7 @@ def history(console: Console, result: History) -> None:
         commit = record.short + (" (dirty)" if record.dirty else "")
         outcome = Text("ok", style="green") if record.succeeded else Text("FAILED",
                                                                             style="bold red")
-        table.add_row(str(record.sequence), _when(record), record.kind, commit,
-                      record.ref or "-", outcome, _counts(record), _who(record),
-                      Text(record.subject))
+        table.add_row(*_cells(str(record.sequence), _when(record), record.kind, commit,
+                              record.ref or "-"), outcome,
+                      *_cells(_counts(record), _who(record), record.subject))
     console.print(table)

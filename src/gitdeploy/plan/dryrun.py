@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from gitdeploy.errors import KubeError
+from gitdeploy.errors import GitdeployError, KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
@@ -19,6 +19,7 @@ from gitdeploy.objects.applyset import PART_OF_LABEL
 from gitdeploy.objects.kinds import diff_label, is_crd, is_namespace
 from gitdeploy.objects.manifests import Manifest, Origin
 from gitdeploy.objects.normalize import normalize
+from gitdeploy.objects.secrets import SecretMasker, remember
 from gitdeploy.objects.yamldiff import unified
 from gitdeploy.plan.drift import find_drift
 from gitdeploy.render.environment import RenderedSet
@@ -47,6 +48,19 @@ class _Item:
 
 def build_plan(rendered: RenderedSet, connection: Connection, source: SourceInfo,
                *, concurrency: int, prune: bool = False) -> Plan:
+    """The plan. Every error raised meanwhile (the API server's messages, which may quote what
+    was sent) is masked for the values of the environment's Secrets."""
+    masker = SecretMasker.of_secrets(manifest.body for manifest in rendered.manifests)
+    remember(masker)  # the error boundary masks them too, for the rest of the run
+    try:
+        return _build_plan(rendered, connection, source, concurrency=concurrency, prune=prune)
+    except GitdeployError as error:
+        masker.mask_error(error)
+        raise
+
+
+def _build_plan(rendered: RenderedSet, connection: Connection, source: SourceInfo,
+                *, concurrency: int, prune: bool) -> Plan:
     client = connection.client
     env = rendered.environment
     discovery = Discovery(client)
@@ -134,8 +148,9 @@ def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int) -> Non
         for member in members:
             live = by_name.get(member.manifest.name)
             if live is not None:
-                live.setdefault("apiVersion", member.resource.api_version)
-                live.setdefault("kind", member.resource.kind)
+                # List items come without them; a GET has them first, kind before apiVersion.
+                live = {"kind": member.resource.kind,
+                        "apiVersion": member.resource.api_version, **live}
             member.live = live
 
     map_bounded(fetch, list(groups.items()), concurrency)

@@ -23,7 +23,14 @@ from gitdeploy.config.settings import SETTINGS_FILE, ChartSpec
 from gitdeploy.config.sources import SourceTree
 from gitdeploy.errors import LoadError
 from gitdeploy.objects.kinds import cluster_scoped_kinds
-from gitdeploy.objects.manifests import Manifest, ObjectKey, Origin, YamlProblem, iter_documents
+from gitdeploy.objects.manifests import (
+    Manifest,
+    ObjectKey,
+    Origin,
+    YamlProblem,
+    check_aliases,
+    iter_documents,
+)
 from gitdeploy.render import helm as charts
 from gitdeploy.render import kustomize
 
@@ -105,18 +112,24 @@ class _Engines:
         except LoadError as error:
             if not self.collecting:
                 raise
-            self.problems.append(" ".join([error.message, *error.details]))
+            self.problems.append(_one_line(error))
 
     def _kustomization(self, root: PurePosixPath, disk_root: Path | None) -> None:
         assert disk_root is not None
         origin = Origin(str(kustomize.kustomization_file(self.tree, root)), detail="kustomize")
+        inputs = sorted(kustomize.kustomize_inputs(self.tree, root))
+        _refuse_links_outside(self.tree, [root], inputs)
+        _refuse_alias_bombs(self.tree, inputs)
         output = kustomize.build(disk_root, root, self.env.settings.kustomize)
         self.groups.append((_load_text(output, origin, self.problems),
                             self.env.settings.namespace))
-        self.inputs.extend(sorted(kustomize.kustomize_inputs(self.tree, root)))
+        self.inputs.extend(inputs)
 
     def _chart(self, spec: ChartSpec, inputs: list[PurePosixPath], disk_root: Path | None
                ) -> None:
+        folders = [] if spec.is_remote else [charts.chart_folder(self.env.path, spec)]
+        _refuse_links_outside(self.tree, folders, inputs)
+        _refuse_alias_bombs(self.tree, inputs)
         namespace = spec.namespace or self.env.settings.namespace
         kept: list[Manifest] = []
         for path, text in charts.render_chart(spec, self.env.path, namespace, self.tree,
@@ -147,8 +160,45 @@ def _candidate_files(tree: SourceTree, env: Environment) -> list[PurePosixPath]:
     return files
 
 
+def _one_line(error: LoadError) -> str:
+    """An error as one problem of a list: its message, then its details."""
+    return f"{error.message}: {' '.join(error.details)}" if error.details else error.message
+
+
+def _refuse_links_outside(tree: SourceTree, folders: list[PurePosixPath],
+                          files: list[PurePosixPath]) -> None:
+    """Engines read the files on disk themselves, following symbolic links wherever they lead:
+    a link under the engine's folders, or along the path of a file it reads, must stay inside
+    the repository (LinkOutsideError otherwise)."""
+    for folder in folders:
+        tree.check_links(folder)
+    for path in files:
+        tree.resolve(path)
+
+
+def _refuse_alias_bombs(tree: SourceTree, files: list[PurePosixPath]) -> None:
+    """The YAML files an engine reads, checked for aliases beyond the bound before it runs:
+    kustomize exhausts memory on them, and Helm's values would be expanded to JSON."""
+    for path in files:
+        if path.suffix.lower() not in YAML_SUFFIXES and path.name != "Kustomization":
+            continue
+        try:
+            text = tree.read(path)
+        except (OSError, KeyError):
+            continue  # not a file of the tree: the engine says so
+        try:
+            check_aliases(text)
+        except YamlProblem as problem:
+            raise LoadError(f"{path}:{problem.line}: {problem.message}") from None
+
+
 def _load_file(tree: SourceTree, path: PurePosixPath, problems: list[str]) -> list[Manifest]:
-    return _load_text(tree.read(path), Origin(str(path)), problems, lines=True)
+    try:
+        text = tree.read(path)
+    except LoadError as error:  # a symbolic link leading outside the repository
+        problems.append(_one_line(error))
+        return []
+    return _load_text(text, Origin(str(path)), problems, lines=True)
 
 
 def _load_text(text: bytes, origin: Origin, problems: list[str], *, lines: bool = False

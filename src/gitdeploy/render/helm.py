@@ -22,6 +22,7 @@ import yaml
 from gitdeploy.config.settings import ChartSpec
 from gitdeploy.config.sources import SourceTree, normalise
 from gitdeploy.errors import LoadError
+from gitdeploy.objects.secrets import SecretMasker
 
 if TYPE_CHECKING:
     from helm_python import Chart
@@ -38,7 +39,8 @@ def chart_folder(env_path: PurePosixPath, spec: ChartSpec) -> PurePosixPath:
 def render_chart(spec: ChartSpec, env_path: PurePosixPath, namespace: str, tree: SourceTree,
                  disk_root: Path | None) -> list[tuple[str, bytes]]:
     """The chart's CRDs and templates as YAML text, each with the path it is named by, in
-    file order."""
+    file order. Helm's error text is masked for every value the environment gives the chart
+    (values files and inline values): which of them are secret is not known."""
     helm = _engine()
     values = _values(spec, env_path, tree)
     where = _describe(spec, env_path)
@@ -48,8 +50,11 @@ def render_chart(spec: ChartSpec, env_path: PurePosixPath, namespace: str, tree:
                                      is_install=True)
             crds = chart.crds if spec.include_crds else []
     except helm.HelmError as error:
+        # Helm quotes values in its messages ("'...' does not match pattern ..."); the values
+        # the environment gives the chart are where its Secrets' values come from.
+        masker = SecretMasker.of_values([values])
         raise LoadError(f"Helm could not render {where} (release {spec.release})",
-                        str(error).splitlines()[:30]) from None
+                        masker.mask_lines(str(error).splitlines()[:30])) from None
     files: list[tuple[str, bytes]] = []
     for crd in sorted(crds, key=lambda item: item["filename"]):
         files.append((f"{where}/{crd['filename']}", crd["data"].encode()))

@@ -5,16 +5,19 @@ a `kustomize` binary the settings name)."""
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import yaml
 
 from gitdeploy.config.settings import LOAD_RESTRICTORS, KustomizeOptions
-from gitdeploy.config.sources import SourceTree, normalise
+from gitdeploy.config.sources import SourceTree, WorkTree, normalise
 from gitdeploy.errors import LoadError
 from gitdeploy.logs import EXEC_LOGGER
+from gitdeploy.objects.secrets import MASK, SecretMasker
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BUILD_TIMEOUT = 600  # seconds
@@ -103,7 +106,8 @@ def command(options: KustomizeOptions) -> list[str]:
 
 def build(root: Path, folder: PurePosixPath, options: KustomizeOptions) -> bytes:
     """Run kustomize on `folder` (relative to `root`, the repository's files on disk) and
-    return its YAML stream. kustomize's own error text is passed on, with the folder."""
+    return its YAML stream. kustomize's own error text is passed on, with the folder, masked
+    for the secret values it may quote (`generator_masker`)."""
     args = [*command(options), str(root / folder)]
     if options.load_restrictor != "rootOnly":
         args += ["--load-restrictor", LOAD_RESTRICTORS[options.load_restrictor]]
@@ -120,6 +124,90 @@ def build(root: Path, folder: PurePosixPath, options: KustomizeOptions) -> bytes
                         f"{BUILD_TIMEOUT} s") from None
     if result.returncode != 0:
         text = result.stderr.decode("utf-8", errors="replace").replace(str(root) + "/", "")
+        text = generator_masker(root, folder).mask_text(_LITERAL_SOURCES.sub(_HIDDEN, text))
         lines = [line for line in text.splitlines() if line.strip()][:MAX_ERROR_LINES]
         raise LoadError(f"kustomize could not build {folder}", lines)
     return result.stdout
+
+
+# kustomize quotes a secretGenerator's literals when one is not `key=value`: "literal sources
+# [password=... oops]: invalid literal source oops, expected key=value". The literals are left
+# out of the message whatever their length (the masker leaves very short values alone).
+_LITERAL_SOURCES = re.compile(r"literal sources \[.*\]: invalid literal source .*, expected "
+                              r"key=value")
+_HIDDEN = f"literal sources [{MASK}]: invalid literal source {MASK}, expected key=value"
+MAX_READ_FILE = 256 * 1024  # a generator's file larger than this is not looked for in messages
+# What reading a file for the masker may raise: the build's own error is reported, not this.
+_UNREADABLE = (OSError, KeyError, ValueError, LoadError)
+
+
+def generator_masker(root: Path, folder: PurePosixPath) -> SecretMasker:
+    """The values a failed build may quote, read from the files it reads (`root` holds the
+    repository's files): every secretGenerator's literals, env files and files, and the values of
+    the Secrets in its YAML files. Read as far as they can be: kustomize reports the rest."""
+    tree = WorkTree(root)
+    values: list[str] = []
+    bodies: list[dict[str, Any]] = []
+    try:
+        inputs = sorted(kustomize_inputs(tree, folder))
+    except _UNREADABLE:
+        inputs = []
+    for path in inputs:
+        if path.name in KUSTOMIZATION_FILES:
+            values.extend(_generated_values(tree, path))
+        elif path.suffix.lower() in (".yaml", ".yml"):
+            bodies.extend(_documents(tree, path))
+    return SecretMasker.of_values(values) | SecretMasker.of_secrets(bodies)
+
+
+def _documents(tree: SourceTree, path: PurePosixPath) -> list[dict[str, Any]]:
+    try:
+        return [doc for doc in yaml.safe_load_all(tree.read(path)) if isinstance(doc, dict)]
+    except (*_UNREADABLE, yaml.YAMLError):
+        return []
+
+
+def _generated_values(tree: SourceTree, kustomization: PurePosixPath) -> list[Any]:
+    """A kustomization's secretGenerator inputs, and the values of the Helm charts it inflates
+    (`enableHelm`; as for a chart of the settings, which of them are secret is not known)."""
+    documents = _documents(tree, kustomization)
+    generators = documents[0].get("secretGenerator") if documents else None
+    values: list[Any] = []
+    for generator in generators if isinstance(generators, list) else []:
+        if not isinstance(generator, dict):
+            continue
+        for literal in _strings(generator.get("literals")):
+            values.append(literal)
+            if "=" in literal:
+                value = literal.split("=", 1)[1]
+                values.extend([value, value.strip("\"'")])
+        for source in [*_strings(generator.get("envs")), *_strings([generator.get("env")])]:
+            for raw in _text(tree, kustomization.parent / source).splitlines():
+                line = raw.strip()
+                if line and not line.startswith("#"):
+                    values.extend([line, line.split("=", 1)[-1]])
+        for source in _strings(generator.get("files")):
+            content = _text(tree, kustomization.parent / source.split("=", 1)[-1])
+            if len(content) <= MAX_READ_FILE:
+                values.append(content)
+    charts = documents[0].get("helmCharts") if documents else None
+    for chart in charts if isinstance(charts, list) else []:
+        if not isinstance(chart, dict):
+            continue
+        values.append(chart.get("valuesInline"))
+        for name in [*_strings([chart.get("valuesFile")]),
+                     *_strings(chart.get("additionalValuesFiles"))]:
+            values.extend(_documents(tree, normalise(kustomization.parent / name)))
+    return values
+
+
+def _strings(entries: Any) -> list[str]:
+    return [entry for entry in entries if isinstance(entry, str)] \
+        if isinstance(entries, list) else []
+
+
+def _text(tree: SourceTree, path: PurePosixPath) -> str:
+    try:
+        return tree.read(normalise(path)).decode("utf-8", errors="replace")
+    except _UNREADABLE:
+        return ""

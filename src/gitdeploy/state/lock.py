@@ -10,6 +10,9 @@ clock with the renew time written by another machine, so clocks should be roughl
 from __future__ import annotations
 
 import datetime
+import os
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +71,23 @@ def _for_update(lease: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     return {**lease, "metadata": metadata, "spec": spec}
 
 
+_HOLDER = re.compile(r"^[^@]*@(?P<host>[^ ]+) pid (?P<pid>\d+)(,|$)")
+
+
+def stale_holder(holder: str) -> bool:
+    """The holder is a gitdeploy process of this machine that no longer exists."""
+    match = _HOLDER.match(holder)
+    if match is None or match["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
 class EnvironmentLock:
     def __init__(self, client: KubeClient, *, namespace: str, environment: str, holder: str,
                  duration: int, note: Note) -> None:
@@ -81,6 +101,11 @@ class EnvironmentLock:
         self.collection = api_path("coordination.k8s.io/v1", "leases", namespace=namespace)
         self.path = f"{self.collection}/{self.name}"
         self.lost = threading.Event()
+        self.release_error = ""  # set when the lease could not be given back
+        # The resourceVersion of the lease this deploy took ("" when it created it): when it
+        # is not the one `version()` read before the plan, another deploy held the lock since.
+        self.taken_from = ""
+        self.created_namespace = False  # the lock created the state namespace
 
     def describe(self) -> str:
         return f"Lease {self.namespace}/{self.name}"
@@ -94,6 +119,12 @@ class EnvironmentLock:
                 return None, None
             raise
         return lease, (lease_state(lease) if lease else None)
+
+    def version(self) -> str:
+        """The lease's resourceVersion now, "" when there is none. Every deploy changes it
+        (taking and giving back the lock are writes)."""
+        lease, _ = self.read()
+        return str(((lease or {}).get("metadata") or {}).get("resourceVersion") or "")
 
     # ---- acquiring ---------------------------------------------------------------------
     def acquire(self, timeout: float) -> None:
@@ -116,6 +147,14 @@ class EnvironmentLock:
                     return
                 continue
             remaining = deadline - time.monotonic()
+            if remaining <= 0 and stale_holder(state.holder):
+                raise LockedError(
+                    f"{self.environment} is locked by {state.holder} since {state.since()}, "
+                    "a process of this machine that no longer runs: the lock is stale",
+                    [f"it expires {state.duration}s after its last renewal "
+                     f"({show_time(state.renewed) if state.renewed else 'never renewed'}); "
+                     "pass --lock-timeout to wait for that",
+                     f"or take it over now: gitdeploy unlock {self.environment}"])
             if remaining <= 0:
                 raise LockedError(
                     f"{self.environment} is locked by {state.holder} since {state.since()}",
@@ -149,12 +188,14 @@ class EnvironmentLock:
                 self._create_namespace()
                 return False
             raise
+        self.taken_from = ""
         return True
 
     def _create_namespace(self) -> None:
         self.note(f"creating namespace {self.namespace} for gitdeploy's records and lock")
         body = {"apiVersion": "v1", "kind": NAMESPACE_KIND, "metadata": {"name": self.namespace}}
         self.client.apply(api_path("v1", "namespaces", name=self.namespace), body, dry_run=False)
+        self.created_namespace = True
 
     def _take(self, lease: dict[str, Any], state: LeaseState, now: datetime.datetime) -> bool:
         transitions = state.transitions + (1 if state.holder != self.holder else 0)
@@ -168,6 +209,7 @@ class EnvironmentLock:
             if error.status in (404, 409):  # changed or deleted meanwhile: look again
                 return False
             raise
+        self.taken_from = str(lease["metadata"].get("resourceVersion") or "")
         return True
 
     # ---- holding -----------------------------------------------------------------------
@@ -230,5 +272,7 @@ class EnvironmentLock:
             try:
                 self.release()
             except KubeError as error:
-                self.note(f"could not release the lock ({error.message}); it expires "
-                          f"{self.duration}s after its last renewal")
+                self.release_error = (f"the lock could not be released ({error.message}); it "
+                                      f"expires {self.duration}s after its last renewal, or: "
+                                      f"gitdeploy unlock {self.environment}")
+                self.note(self.release_error)

@@ -1,5 +1,6 @@
 """Orphans: objects in an environment's namespaces that are neither rendered from git, nor in
-its ApplySet, nor owned by another object. Reported, never deleted (docs/pruning.md)."""
+an ApplySet (this environment's, another environment's sharing the namespace, or any other
+tool's), nor owned by another object. Reported, never deleted (docs/pruning.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from gitdeploy.objects.applyset import PART_OF_LABEL, parent_name
 from gitdeploy.objects.names import MANAGED_BY
 from gitdeploy.render.environment import RenderedSet
 from gitdeploy.results import Orphan, OrphanReport, Target
-from gitdeploy.state.inventory import read_inventory
 
 # Whole kinds that clusters fill by themselves, never listed.
 IGNORED_KINDS = {
@@ -51,7 +51,6 @@ def find_orphans(rendered: RenderedSet, client: KubeClient, target: Target, *,
     settings = env.settings
     namespaces = sorted({m.namespace for m in rendered.manifests if m.namespace}
                         | {settings.namespace})
-    inventory = read_inventory(client, env.name, settings.store_namespace)
     in_git = {(m.group, m.kind, m.namespace, m.name) for m in rendered.manifests}
     discovery = Discovery(client)
     resources = [r for r in discovery.listable() if r.namespaced
@@ -73,8 +72,8 @@ def find_orphans(rendered: RenderedSet, client: KubeClient, target: Target, *,
             name = metadata.get("name", "")
             if (resource.group, resource.kind, namespace, name) in in_git:
                 continue
-            if (metadata.get("labels") or {}).get(PART_OF_LABEL) == inventory.id:
-                continue
+            if (metadata.get("labels") or {}).get(PART_OF_LABEL):
+                continue  # in this environment's ApplySet, or in another's (its tool prunes it)
             if metadata.get("ownerReferences"):
                 continue
             if resource.kind == "ConfigMap" and name == parent_name(env.name):

@@ -4,8 +4,6 @@ did and how it ended; never a Secret value. The newest `history.keep` records ar
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import datetime
 import hashlib
 import json
@@ -24,10 +22,11 @@ from gitdeploy.objects.names import (
     dns_label,
     record_name,
 )
-from gitdeploy.objects.secrets import SECRET_FIELDS, is_secret
+from gitdeploy.objects.secrets import SecretMasker
 from gitdeploy.results import (
     DEPLOY,
     FAILED,
+    INTERRUPTED,
     SUCCEEDED,
     Action,
     ApplyReport,
@@ -55,40 +54,25 @@ def digest(manifests: list[Manifest]) -> str:
     return f"sha256:{hasher.hexdigest()}"
 
 
-def _secret_values(body: dict[str, Any]) -> list[str]:
-    values: list[str] = []
-    for name in SECRET_FIELDS:
-        for value in (body.get(name) or {}).values():
-            text = str(value)
-            values.append(text)
-            with contextlib.suppress(ValueError):
-                values.append(base64.b64decode(text, validate=True).decode())
-            values.append(base64.b64encode(text.encode()).decode())
-    return [v for v in values if len(v) >= 3]
-
-
-def _scrub(text: str, body: dict[str, Any]) -> str:
-    if not is_secret(body):
-        return text
-    for value in sorted(_secret_values(body), key=len, reverse=True):
-        text = text.replace(value, "<masked>")
-    return text
-
-
 def from_report(report: ApplyReport, *, sequence: int, kind: str, identity: Identity,
                 source: SourceInfo, manifests: list[Manifest], rollback_of: str = ""
                 ) -> DeployRecord:
     plan = report.plan
+    # A failure's text is the API server's, which may quote the values of any Secret sent.
+    masker = SecretMasker.of_secrets([*(m.body for m in manifests),
+                                      *(c.manifest.body for c in plan.changes)])
     counts = {action.value: plan.count(action) for action in Action}
     counts.update({outcome.value: report.count(outcome) for outcome in Outcome})
     return DeployRecord(
         sequence=sequence, environment=plan.environment, kind=kind,
         commit=source.commit or "", ref=source.ref_name, subject=source.subject,
         author=source.author, dirty=source.dirty, deployed_at=now(), deployed_by=identity,
-        gitdeploy_version=__version__, outcome=SUCCEEDED if report.succeeded else FAILED,
+        gitdeploy_version=__version__, outcome=(INTERRUPTED if report.interrupted
+                                                  else SUCCEEDED if report.succeeded
+                                                  else FAILED),
         counts=counts, digest=digest(manifests),
         applied=tuple(r.change.title() for r in report.results if r.outcome is Outcome.APPLIED),
-        failed=tuple(f"{r.change.title()}: {_scrub(r.error, r.change.manifest.body)}"
+        failed=tuple(f"{r.change.title()}: {masker.mask_text(r.error)}"
                      for r in report.results if r.outcome is Outcome.FAILED),
         rollback_of=rollback_of,
     )
@@ -187,8 +171,8 @@ class RecordStore:
         beyond the newest `keep`. One LIST, one POST, and a DELETE per record dropped."""
         existing = self.list()
         record = make(existing[0].sequence + 1 if existing else 1)
-        self.client.request("POST", self.collection, query={"fieldManager": FIELD_MANAGER},
-                            body=_to_configmap(record, self.namespace))
+        self.client.create(self.collection, _to_configmap(record, self.namespace),
+                           query={"fieldManager": FIELD_MANAGER})
         for old in existing[max(keep - 1, 0):]:
             try:
                 self.client.request("DELETE", f"{self.collection}/{old.name}")
