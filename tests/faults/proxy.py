@@ -119,6 +119,27 @@ class FaultEvent:
         return dataclasses.asdict(self)
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a `Chooser` sees of a request."""
+
+    method: str
+    path: str
+    dry_run: bool
+    occurrence: int  # 1 for the first request with this method, path and dry-run flag
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+# Chooses the fault of a request instead of the seeded draw (targeted tests): a kind or None.
+Chooser = Callable[[Request], "str | None"]
+
+
 def is_dry_run(query: str) -> bool:
     return "All" in parse_qs(query).get("dryRun", [])
 
@@ -133,7 +154,7 @@ class FaultProxy:
                  upstream_context: ssl.SSLContext | None = None,
                  listen_context: ssl.SSLContext | None = None,
                  on_fault: Callable[[FaultEvent], None] | None = None,
-                 upstream_timeout: float = 60.0) -> None:
+                 upstream_timeout: float = 60.0, choose: Chooser | None = None) -> None:
         parts = urlsplit(upstream)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"upstream must be an http:// or https:// URL: {upstream}")
@@ -153,6 +174,7 @@ class FaultProxy:
         self._occurrences: collections.Counter[tuple[str, str, bool]] = collections.Counter()
         self._lock = threading.Lock()
         self._on_fault = on_fault
+        self.choose = choose  # when set, it chooses the faults instead of the seeded draw
         handler = type("Handler", (_Handler,), {"proxy": self})
         self.httpd = _Server((host, port), handler)
         self._tls = listen_context is not None
@@ -246,15 +268,21 @@ class FaultProxy:
             return dict(collections.Counter(e.kind for e in self.events))
 
     # ---- the choice -----------------------------------------------------------------------
-    def decide(self, method: str, path: str, dry_run: bool) -> str | None:
+    def decide(self, method: str, path: str, dry_run: bool, body: bytes = b"") -> str | None:
         """The fault for this request, or None: drawn from a generator seeded with the seed,
-        the request and how many of the same request came before."""
+        the request and how many of the same request came before (or `choose`n)."""
         with self._lock:
             config = self.config
             key = (method, path, dry_run)
             self._occurrences[key] += 1
             occurrence = self._occurrences[key]
             self.seen += 1
+            choose = self.choose
+        if choose is not None:
+            kind = choose(Request(method, path, dry_run, occurrence, body))
+            if kind is not None and kind not in KINDS:
+                raise ValueError(f"no fault kind {kind}")
+            return kind
         if config.rate <= 0 or not config.eligible(method, path, dry_run):
             return None
         generator = random.Random(
@@ -351,7 +379,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         dry_run = is_dry_run(parts.query)
         body = self._read_body()
-        kind = proxy.decide(self.command, parts.path, dry_run)
+        kind = proxy.decide(self.command, parts.path, dry_run, body)
         if kind is not None:
             proxy._record(self.command, parts.path, kind, dry_run)
         try:

@@ -34,7 +34,7 @@ from typer.testing import CliRunner
 from gitdeploy.cli.app import app
 from tests import manifests as m
 from tests.conftest import GIT_ENV, ConfigRepo, git
-from tests.faults.proxy import WRITE_METHODS, FaultConfig, FaultEvent, FaultProxy
+from tests.faults.proxy import WRITE_METHODS, FaultConfig, FaultEvent, FaultProxy, Request
 from tests.kubeapi.server import RequestRecord, TestApiServer
 
 ENV = "dev"
@@ -127,6 +127,8 @@ def matches(desired: Obj, live: Obj | None) -> bool:
         data = live.get("data") or {}
         return all(data.get(k) == base64.b64encode(v.encode()).decode()
                    for k, v in desired["stringData"].items())
+    if desired["kind"] == "ConfigMap" and live.get("data") != desired.get("data"):
+        return False  # exactly: a key the applier dropped is removed by server-side apply
     meta = desired.get("metadata") or {}
     live_meta = live.get("metadata") or {}
     for part in ("labels", "annotations"):
@@ -264,17 +266,21 @@ class Harness:
     step: str = ""  # the step being checked: violations are counted per step too
     by_step: dict[str, collections.Counter[str]] = field(
         default_factory=lambda: collections.defaultdict(collections.Counter))
+    messages: dict[str, dict[str, list[str]]] = field(  # step -> group -> violations
+        default_factory=lambda: collections.defaultdict(lambda: collections.defaultdict(list)))
     exits: dict[str, list[int]] = field(  # step -> exit codes of its runs through the proxy
         default_factory=lambda: collections.defaultdict(list))
     converged: dict[str, bool] = field(default_factory=dict)  # step -> the clean re-run did
     step_faults: collections.Counter[str] = field(default_factory=collections.Counter)
+    # steps in which a run through the proxy reported objects failed or not attempted
+    partial: set[str] = field(default_factory=set)
 
     # ---- making one --------------------------------------------------------------------
     @classmethod
     @contextlib.contextmanager
     def open(cls, root: Path, config: FaultConfig, **settings: Any) -> Iterator[Harness]:
-        """A server, a proxy, a repository with environment `dev` committed at v1, v2 and v3
-        (HEAD: v1 unless the caller commits more), all in `root`."""
+        """A test API server, the proxy in front of it, an empty config repository and a
+        kubeconfig, in `root`; `settings` go to the environment's gitdeploy.yaml."""
         with TestApiServer() as api, FaultProxy(api.url, config) as proxy:
             repo_root = root / "config"
             repo_root.mkdir(parents=True)
@@ -364,6 +370,7 @@ class Harness:
     def fail(self, group: str, message: str) -> None:
         self.violations[group].append(message)
         self.by_step[self.step][group] += 1
+        self.messages[self.step][group].append(message)
 
     def note(self, message: str) -> None:
         self.notes.append(message)
@@ -469,6 +476,14 @@ class Harness:
                 self.fail(REPORT, f"{where}: {title_of(key)} reported deleted but still live")
             if outcome == "failed" and not str(item.get("error") or "").strip():
                 self.fail(REPORT, f"{where}: {title_of(key)} reported failed without a reason")
+            done = (live is None if key in step.pruned
+                    else matches(step.desired.get(key, {}), live))
+            if (outcome == "failed" and key in written and done
+                    and "unknown" not in str(item.get("error") or "")):
+                self.fail(REPORT, f"{where}: {title_of(key)} reported failed "
+                                  f"({str(item.get('error'))[:120]}), but the server did it "
+                                  f"(the answer was lost) and the report does not say the "
+                                  f"outcome is unknown")
             if outcome == "not-attempted" and key in written:
                 self.fail(REPORT, f"{where}: {title_of(key)} reported not-attempted but the "
                                   f"server received a write for it")
@@ -499,7 +514,7 @@ class Harness:
                                       f"record {new[0]['sequence']} was")
                 if run.exit_code == 0:
                     self.fail(RECORD, f"{where}: no record, exit 0")
-                if wrote_objects:
+                if wrote_objects and not new:
                     self.fail(RECORD, f"{where}: objects were written but no record says so")
                 return
             if len(new) != 1 or int(new[0]["sequence"]) != int(reported["sequence"]):
@@ -551,6 +566,9 @@ class Harness:
         holder = self.lock_holder()
         if holder:
             self.fail(LOCK, f"{run.describe()}: the lock is still held by {holder}")
+        elif re.search(r"lock could not be released|could not release the lock", run.stderr):
+            self.fail(REPORT, f"{run.describe()}: says the lock could not be released, but "
+                              f"it is free (the release's answer was lost)")
 
     def check_untouched(self, run: Run, step: Step | None, *,
                         allowed: set[Key] | None = None, deletable: set[Key] | None = None
@@ -578,9 +596,11 @@ class Harness:
                 self.fail(UNTOUCHED, f"{run.describe()}: bystander {title_of(key)} changed")
         known = {key_of(o) for v in ("v1", "v2", "v3") for o in objects(v)}
         for key in set(self.api.cluster.objects) - self.initial - known - set(self.bystanders):
-            if key[1] in ("events", "replicasets", "pods", "serviceaccounts") or (
-                    key[3] == "kube-root-ca.crt"):
-                continue  # what the test server's controllers make in a namespace
+            obj = self.api.cluster.objects.get(key) or {}
+            managers = {entry.get("manager") for entry in
+                        (obj.get("metadata") or {}).get("managedFields") or []}
+            if "gitdeploy" not in managers:
+                continue  # made by the test server's controllers (ReplicaSets, pods, events)
             if key[2] == NAMESPACE and (
                     key[3].startswith((f"gitdeploy-record-{ENV}-", f"gitdeploy-lock-{ENV}"))
                     or key[3] == f"gitdeploy-applyset-{ENV}"):
@@ -603,9 +623,27 @@ class Harness:
     def faulted(self, run: Run, *, count_faults: bool = True) -> Run:
         """`run` went through the faults: its exit code counts for the step."""
         self.exits[self.step].append(run.exit_code)
+        if "Traceback (most recent call last)" in run.stderr or run.exit_code == 3:
+            self.fail(REPORT, f"{run.describe()}: crashed (an internal error, a traceback): "
+                              f"{run.stderr.strip()[-600:]}")
+        doc = run.document or {}
+        if doc.get("kind") == "ApplyResult" and any(
+                r.get("outcome") in ("failed", "not-attempted") for r in doc.get("results") or []):
+            self.partial.add(self.step)
         if count_faults:
             self.step_faults[self.step] += len(run.faults)
         return run
+
+    def sweep(self) -> None:
+        """At the end: the canary in any run's output (the read-backs too), and the job
+        summary was written at all (else its check meant nothing)."""
+        for run in self.runs:
+            for where, text in (("stdout", run.stdout), ("stderr", run.stderr)):
+                if any(form in text for form in CANARY_FORMS):
+                    self.fail(CANARY_GROUP, f"{run.describe()}: the Secret's value is in "
+                                            f"{where}")
+        if not self.summary.read_text().strip():
+            self.fail(SETUP, "no job summary was written to GITHUB_STEP_SUMMARY")
 
     def converge(self, step: Step) -> None:
         """A clean run without faults finishes the step; then diff shows no change."""
@@ -647,17 +685,22 @@ def deploy_step(h: Harness, step: Step, *args: str) -> Run:
 
 
 def main_scenario(h: Harness) -> None:
-    """apply (v1), a change applied with prune (v2, one retry only: failures likely, and they
-    must be reported as they are), a rollback (to v1), and unlock of a stuck lock; each
-    through the proxy, each checked, each followed by a clean re-run."""
+    """apply (v1), a change applied with prune (v2: faults on writes only and one retry, so
+    that some writes fail for good, and must be reported as they are), a rollback (to v1), and
+    unlock of a stuck lock; each through the proxy, each checked, each followed by a clean
+    re-run."""
     v1 = h.commit("v1")
     h.add_bystanders()
     deploy_step(h, Step("apply v1", "v1", v1, "deploy", None), "apply", ENV, "--yes",
                 "-o", "json")
     v2 = h.commit("v2")
     h.add_bystanders(NAMESPACE)  # objects in the environment's namespace that are not its own
+    # Failures on writes only, one retry: the plan is made, and some writes fail for good.
+    kinds = h.proxy.config.kinds
+    h.proxy.configure(writes_only=True, kinds=tuple(k for k in kinds if k != "stall") or kinds)
     deploy_step(h, Step("apply v2 with prune", "v2", v2, "deploy", "v1"), "apply", ENV,
                 "--yes", "--prune", "-o", "json", "--retries", "1")
+    h.proxy.configure(writes_only=False, kinds=kinds)
     deploy_step(h, Step("rollback to v1", "v1", v1, "rollback", "v2"), "rollback", ENV,
                 "--to", v1, "--yes", "--prune", "-o", "json")
     unlock_step(h)
@@ -696,6 +739,59 @@ def unlock_step(h: Harness) -> None:
     if not h.converged[h.step]:
         h.fail(CONVERGE, f"{clean.describe()}: {clean.stderr.strip()[-300:]}")
     h.check_lock(clean)
+
+
+# ---- answers lost at the worst moment -------------------------------------------------------
+LEASE_PATH = f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/gitdeploy-lock-{ENV}"
+
+
+def _holder_in(request: Request) -> bool:
+    body = request.json() or {}
+    return bool((body.get("spec") or {}).get("holderIdentity"))
+
+
+# Where an answer is lost: the first request matching each of these is done by the server,
+# and its client's connection reset (`reset-after`).
+LOST_TARGETS: dict[str, Callable[[Request], bool]] = {
+    "lease-take": lambda r: r.path == LEASE_PATH and r.method == "PUT" and _holder_in(r),
+    "lease-release": lambda r: r.path == LEASE_PATH and r.method == "PUT" and not _holder_in(r),
+    "parent": lambda r: r.method == "PATCH" and not r.dry_run
+    and r.path.endswith(f"/configmaps/gitdeploy-applyset-{ENV}"),
+    "object": lambda r: r.method == "PATCH" and not r.dry_run
+    and r.path.endswith("/configmaps/cm-00"),
+    "prune": lambda r: r.method == "DELETE" and r.path.endswith("/configmaps/cm-25"),
+    "record": lambda r: r.method == "POST"
+    and r.path == f"/api/v1/namespaces/{NAMESPACE}/configmaps",
+}
+
+
+def lost_answer_step(h: Harness, target: str, retries: int | None) -> None:
+    """v1 live; then v2 applied through the proxy, where the first request of `target` is
+    done by the server and its answer lost: with `retries` 0 the loss is the request's last
+    word; with retries, the next attempt meets what the lost one did."""
+    h.step = f"lost {target}"
+    h.commit("v1")
+    h.proxy.choose = None
+    base = h.cli(f"{h.step}: v1 applied", "apply", ENV, "--yes", "-o", "json", direct=True)
+    assert base.exit_code == 0, base.stderr
+    v2 = h.commit("v2")
+    fired: list[Request] = []
+    matches_target = LOST_TARGETS[target]
+
+    def choose(request: Request) -> str | None:
+        if not fired and matches_target(request):
+            fired.append(request)
+            return "reset-after"
+        return None
+
+    h.proxy.choose = choose
+    try:
+        deploy_step(h, Step(h.step, "v2", v2, "deploy", "v1"), "apply", ENV, "--yes", "--prune",
+                    "-o", "json", *(("--retries", str(retries)) if retries is not None else ()))
+    finally:
+        h.proxy.choose = None
+    if not fired:
+        h.fail(SETUP, f"{h.step}: no request matched, no answer was lost")
 
 
 # ---- two applies racing ---------------------------------------------------------------------

@@ -1,15 +1,15 @@
 """The soak: the fault scenarios of scenario.py over many seeds, with a summary table.
 
     python -m tests.faults.soak --seeds 1-40 --jobs 4              # the main scenario
-    python -m tests.faults.soak --seeds 1-20 --scenarios all       # and the race and signals
+    python -m tests.faults.soak --seeds 1-20 --scenarios all       # race, signals, lost answers
     nox -s soak -- --seeds 1-100 --rate 0.15
 
 Each (scenario, seed) runs in a process of its own (`--one`: its own test API server, fault
-proxy and config repository in a temporary folder) and writes its `Result` as JSON; `--jobs`
-of them run at once. The table counts, per step, the runs through the proxy that succeeded,
-those that failed (or were stopped by their signal) and said so truthfully, the steps a clean
-re-run converged, and the steps with violations, which are listed after it. The exit code is 1
-when any step has a violation or a scenario crashed.
+proxy and config repository in a temporary folder; the `lost` scenarios, not seeded, once) and
+writes its `Result` as JSON; `--jobs` of them run at once. The table counts, per step, the
+runs through the proxy that succeeded, those that failed (or were stopped by their signal) and
+said so truthfully, the steps a clean re-run converged, and the steps with violations, which
+are listed after it. The exit code is 1 when any step has a violation or a scenario crashed.
 
 test_faults.py starts its fixed seeds the same way (`launch`), all at once.
 """
@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("main", "race", "SIGINT", "SIGTERM", "SIGKILL")
+SCENARIOS = ("main", "race", "SIGINT", "SIGTERM", "SIGKILL", "lost", "lost-retried")
+# Not seeded: run once whatever the seeds.
+UNSEEDED = ("lost", "lost-retried")
 RATE = 0.12  # faults per request in the main scenario
 STALL = 0.3  # seconds of a stall (kept short; far below the request timeout)
 # Race and signals: every write stalls (so that the apply lasts), one in ten meets a fault.
@@ -47,6 +49,8 @@ class StepResult:
     violations: dict[str, int]  # group -> count
     converged: bool | None  # None: no clean re-run was made
     faults: int
+    partial: bool = False  # a report listed objects failed or not attempted
+    messages: dict[str, list[str]] = field(default_factory=dict)  # group -> violations
 
 
 @dataclass
@@ -76,6 +80,8 @@ class Result:
 
 def config_for(scenario: str, seed: int, rate: float = RATE) -> Any:
     from tests.faults.proxy import FaultConfig
+    if scenario in UNSEEDED:
+        return FaultConfig(seed=seed, rate=0.0)  # the faults are chosen: scenario.LOST_TARGETS
     if scenario == "main":
         return FaultConfig(seed=seed, rate=rate, stall_seconds=STALL)
     return FaultConfig(seed=seed, rate=1.0, kinds=SLOW_KINDS, writes_only=True,
@@ -96,13 +102,20 @@ def run_scenario(scenario: str, seed: int, root: Path, rate: float = RATE) -> Re
                     sc.check_race(h, sc.race_scenario(h))
                 elif scenario in sc.SIGNALS:
                     sc.check_signal(h, scenario, sc.signal_scenario(h, scenario, seed))
+                elif scenario in ("lost", "lost-retried"):
+                    for target in sc.LOST_TARGETS:
+                        sc.lost_answer_step(h, target, 0 if scenario == "lost" else None)
                 else:
                     raise ValueError(f"no scenario {scenario}: {', '.join(SCENARIOS)}")
+                h.step = "end"
+                h.sweep()
             finally:
                 result.violations = {g: list(v) for g, v in h.violations.items() if v}
                 result.steps = {
                     step: StepResult(list(exits), dict(h.by_step.get(step, {})),
-                                     h.converged.get(step), h.step_faults[step])
+                                     h.converged.get(step), h.step_faults[step],
+                                     step in h.partial,
+                                     {g: list(v) for g, v in h.messages[step].items()})
                     for step, exits in h.exits.items()}
                 result.notes = list(h.notes)
                 result.faults = h.faults_summary()
@@ -163,6 +176,7 @@ class Row:
     faults: int = 0
     succeeded: int = 0  # every run through the proxy exited 0, no violation
     truthful_failures: int = 0  # some run failed (or was stopped), and said so: no violation
+    partial: int = 0  # of those, the report listed objects failed or not attempted
     converged: int = 0  # the clean re-run afterwards converged
     violations: int = 0  # steps with at least one violation
 
@@ -187,19 +201,24 @@ def summarize(results: list[Result]) -> tuple[str, bool]:
                 row.succeeded += 1
             else:
                 row.truthful_failures += 1
+                row.partial += step.partial
             row.converged += bool(step.converged)
     header = (f"{'step':<26} {'runs':>5} {'faults':>7} {'succeeded':>10} "
-              f"{'failed-truthfully':>18} {'converged':>10} {'violations':>11}")
+              f"{'failed-truthfully':>18} {'(partly)':>9} {'converged':>10} {'violations':>11}")
     lines = [header, "-" * len(header)]
     total = Row()
     for name, row in rows.items():
         lines.append(f"{name:<26} {row.runs:>5} {row.faults:>7} {row.succeeded:>10} "
-                     f"{row.truthful_failures:>18} {row.converged:>10} {row.violations:>11}")
+                     f"{row.truthful_failures:>18} {row.partial:>9} {row.converged:>10} "
+                     f"{row.violations:>11}")
         for attr in dataclasses.fields(Row):
             setattr(total, attr.name, getattr(total, attr.name) + getattr(row, attr.name))
     lines.append("-" * len(header))
     lines.append(f"{'total':<26} {total.runs:>5} {total.faults:>7} {total.succeeded:>10} "
-                 f"{total.truthful_failures:>18} {total.converged:>10} {total.violations:>11}")
+                 f"{total.truthful_failures:>18} {total.partial:>9} {total.converged:>10} "
+                 f"{total.violations:>11}")
+    lines.append("(partly: of those, the steps whose JSON report listed objects failed or not "
+                 "attempted)")
     lines.append("")
     lines.append("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())))
     lines.append("violations by group: " + (", ".join(f"{k} {v}" for k, v in
@@ -259,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown scenarios: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    jobs = [(scenario, seed) for seed in args.seeds for scenario in scenarios]
+    jobs = [(scenario, seed) for seed in args.seeds for scenario in scenarios
+            if scenario not in UNSEEDED]
+    jobs += [(scenario, 0) for scenario in scenarios if scenario in UNSEEDED]
     folder = Path(tempfile.mkdtemp(prefix="gitdeploy-soak-"))
     started = time.monotonic()
     results: list[Result] = []

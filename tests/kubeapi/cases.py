@@ -218,6 +218,71 @@ def lease_answer(holder: str, renew: str, transitions: int) -> Json:
 REMOVAL_LABELS: Json = {"f:metadata": {"f:labels": {"f:team": {}, "f:tier": {}}}}
 CONFLICT = 'Apply failed with 1 conflict: conflict with "alice": .data.LOG_LEVEL'
 
+MIGRATE_JOB: Json = {
+    "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate", "namespace": NS},
+    "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                   "containers": [{"name": "m", "image": "busybox:1.36"}]}}}}
+JOB_LABELS: Json = {"batch.kubernetes.io/controller-uid": "<uid>",
+                    "batch.kubernetes.io/job-name": "migrate", "controller-uid": "<uid>",
+                    "job-name": "migrate"}
+DEFAULTED_CONTAINER: Json = {"resources": {}, "terminationMessagePath": "/dev/termination-log",
+                             "terminationMessagePolicy": "File",
+                             "imagePullPolicy": "IfNotPresent"}
+DEFAULTED_POD_SPEC: Json = {"terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+                            "securityContext": {}, "schedulerName": "default-scheduler"}
+# immutable-fields.jsonl#11: the new pod spec as the internal core.PodSpec prints in JSON.
+JOB_TEMPLATE_IMMUTABLE = (
+    'Invalid value: {"Volumes":null,"InitContainers":null,"Containers":[{"Name":"m",'
+    '"Image":"busybox:1.37","Command":null,"Args":null,"WorkingDir":"","Ports":null,'
+    '"EnvFrom":null,"Env":null,"Resources":{"Limits":null,"Requests":null,"Claims":null},'
+    '"ResizePolicy":null,"RestartPolicy":null,"RestartPolicyRules":null,"VolumeMounts":null,'
+    '"VolumeDevices":null,"LivenessProbe":null,"ReadinessProbe":null,"StartupProbe":null,'
+    '"Lifecycle":null,"TerminationMessagePath":"/dev/termination-log",'
+    '"TerminationMessagePolicy":"File","ImagePullPolicy":"IfNotPresent",'
+    '"SecurityContext":null,"Stdin":false,"StdinOnce":false,"TTY":false}],'
+    '"EphemeralContainers":null,"RestartPolicy":"Never","TerminationGracePeriodSeconds":30,'
+    '"ActiveDeadlineSeconds":null,"DNSPolicy":"ClusterFirst","NodeSelector":null,'
+    '"ServiceAccountName":"","AutomountServiceAccountToken":null,"NodeName":"",'
+    '"SecurityContext":{"HostNetwork":false,"HostPID":false,"HostIPC":false,'
+    '"ShareProcessNamespace":null,"HostUsers":null,"SELinuxOptions":null,'
+    '"WindowsOptions":null,"RunAsUser":null,"RunAsGroup":null,"RunAsNonRoot":null,'
+    '"SupplementalGroups":null,"SupplementalGroupsPolicy":null,"FSGroup":null,'
+    '"FSGroupChangePolicy":null,"Sysctls":null,"SeccompProfile":null,"AppArmorProfile":null,'
+    '"SELinuxChangePolicy":null},"ImagePullSecrets":null,"Hostname":"","Subdomain":"",'
+    '"SetHostnameAsFQDN":null,"Affinity":null,"SchedulerName":"default-scheduler",'
+    '"Tolerations":null,"HostAliases":null,"PriorityClassName":"","Priority":null,'
+    '"PreemptionPolicy":null,"DNSConfig":null,"ReadinessGates":null,"RuntimeClassName":null,'
+    '"Overhead":null,"EnableServiceLinks":null,"TopologySpreadConstraints":null,"OS":null,'
+    '"SchedulingGates":null,"ResourceClaims":null,"Resources":null,"HostnameOverride":null,'
+    '"SchedulingGroup":null}: field is immutable')
+CRD_NAME = "widgets.fid-<run>.example.com"
+WIDGET_CRD: Json = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": CRD_NAME},
+    "spec": {"group": "fid-<run>.example.com",
+             "names": {"kind": "Widget", "plural": "widgets", "singular": "widget",
+                       "listKind": "WidgetList"},
+             "scope": "Namespaced",
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+                 "openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                     "type": "object", "properties": {"size": {"type": "integer"}}}}}}}]}}
+BAD_DEPLOYMENT: Json = {
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "Bad_Name", "namespace": NS},
+    "spec": {"replicas": -1, "selector": {"matchLabels": {"app": "x"}},
+             "template": {"metadata": {"labels": {"app": "y"}},
+                          "spec": {"containers": [{"name": "c"}]}}}}
+BAD_CAUSES = (
+    ("metadata.name", "Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must "
+     "consist of lower case alphanumeric characters, '-' or '.', and must start and end with "
+     "an alphanumeric character (e.g. 'example.com', regex used for validation is "
+     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"),
+    ("spec.replicas", "Invalid value: -1: must be greater than or equal to 0"),
+    ("spec.template.metadata.labels",
+     'Invalid value: {"app":"y"}: `selector` does not match template `labels`'),
+    ("spec.template.spec.containers[0].image", "Required value"),
+)
+
 # ---- the cases ------------------------------------------------------------------------------
 CASES: tuple[Case, ...] = (
     Case(
@@ -829,5 +894,130 @@ CASES: tuple[Case, ...] = (
                            "verbs": ["create", "delete", "deletecollection", "get", "list",
                                      "patch", "update", "watch"],
                            "storageVersionHash": "<hash>"}]}),),
+    ),
+    Case(
+        "job-selector-and-labels-from-its-uid",
+        "ssa-defaults.jsonl#11: a Job's defaults, and the selector and labels the registry "
+        "generates from the job's own uid (owned by nobody)",
+        steps=(namespace_step(),
+         apply(f"/apis/batch/v1/namespaces/{NS}/jobs/migrate", MIGRATE_JOB, dry_run=True,
+               status=201, answer=stored(
+                   "Job", "migrate", api_version="batch/v1", version=False, generation=1,
+                   labels=JOB_LABELS, managed=[entry("gitdeploy", "Apply", {"f:spec": {
+                       "f:template": {"f:spec": {
+                           "f:containers": {'k:{"name":"m"}': {
+                               ".": {}, "f:image": {}, "f:name": {}}},
+                           "f:restartPolicy": {}}}}}, api_version="batch/v1")],
+                   rest={"spec": {
+                       "parallelism": 1, "completions": 1, "backoffLimit": 6,
+                       "selector": {"matchLabels": {
+                           "batch.kubernetes.io/controller-uid": "<uid>"}},
+                       "manualSelector": False,
+                       "template": {"metadata": {"labels": JOB_LABELS}, "spec": {
+                           "containers": [{"name": "m", "image": "busybox:1.36",
+                                           **DEFAULTED_CONTAINER}],
+                           "restartPolicy": "Never", **DEFAULTED_POD_SPEC}},
+                       "completionMode": "NonIndexed", "suspend": False,
+                       "podReplacementPolicy": "TerminatingOrFailed"},
+                       "status": {}}))),
+    ),
+    Case(
+        "job-pod-template-is-immutable",
+        "immutable-fields.jsonl#10 and #11: a changed image of a suspended Job is a 422 naming "
+        "the new pod spec as the internal Go type prints it",
+        steps=(namespace_step(),
+         apply(f"/apis/batch/v1/namespaces/{NS}/jobs/migrate",
+               {**MIGRATE_JOB, "spec": {**MIGRATE_JOB["spec"], "suspend": True}},
+               status=201, check=False),
+         apply(f"/apis/batch/v1/namespaces/{NS}/jobs/migrate",
+               {**MIGRATE_JOB, "spec": {"suspend": True, "template": {"spec": {
+                   "restartPolicy": "Never",
+                   "containers": [{"name": "m", "image": "busybox:1.37"}]}}}},
+               dry_run=True, status=422, answer=status_failure(
+                   422, "Invalid", f'Job.batch "migrate" is invalid: spec.template.spec: '
+                   f"{JOB_TEMPLATE_IMMUTABLE}",
+                   {"name": "migrate", "group": "batch", "kind": "Job", "causes": [
+                       {"reason": "FieldValueInvalid", "message": JOB_TEMPLATE_IMMUTABLE,
+                        "field": "spec.template.spec"}]}))),
+    ),
+    Case(
+        "node-port-service-defaults",
+        "ssa-defaults.jsonl#8: a NodePort Service gets cluster IPs, node ports and the "
+        "external traffic policy",
+        steps=(namespace_step(),
+         apply(f"/api/v1/namespaces/{NS}/services/np",
+               {"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "np", "namespace": NS},
+                "spec": {"type": "NodePort", "selector": {"app": "web"},
+                         "ports": [{"port": 80}]}}, dry_run=True, status=201,
+               answer=stored("Service", "np", version=False, managed=[entry(
+                   "gitdeploy", "Apply", {"f:spec": {
+                       "f:ports": {'k:{"port":80,"protocol":"TCP"}': {".": {}, "f:port": {}}},
+                       "f:selector": {}, "f:type": {}}})],
+                   rest={"spec": {
+                       "ports": [{"protocol": "TCP", "port": 80, "targetPort": 80,
+                                  "nodePort": "<nodePort>"}],
+                       "selector": {"app": "web"}, "clusterIP": "<clusterIP>",
+                       "clusterIPs": ["<clusterIP>"], "type": "NodePort",
+                       "sessionAffinity": "None", "externalTrafficPolicy": "Cluster",
+                       "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+                       "internalTrafficPolicy": "Cluster"},
+                       "status": {"loadBalancer": {}}}))),
+    ),
+    Case(
+        "claim-protection-finalizer-and-volume-mode",
+        "ssa-defaults.jsonl#14: a PersistentVolumeClaim gets its protection finalizer and the "
+        "Filesystem volume mode",
+        steps=(namespace_step(),
+         apply(f"/api/v1/namespaces/{NS}/persistentvolumeclaims/data",
+               {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "data", "namespace": NS},
+                "spec": {"accessModes": ["ReadWriteOnce"],
+                         "resources": {"requests": {"storage": "1Gi"}}}},
+               dry_run=True, status=201,
+               answer=stored("PersistentVolumeClaim", "data", version=False,
+                             finalizers=["kubernetes.io/pvc-protection"],
+                             managed=[entry("gitdeploy", "Apply", {"f:spec": {
+                                 "f:accessModes": {},
+                                 "f:resources": {"f:requests": {"f:storage": {}}}}})],
+                             rest={"spec": {"accessModes": ["ReadWriteOnce"],
+                                            "resources": {"requests": {"storage": "1Gi"}},
+                                            "volumeMode": "Filesystem"},
+                                   "status": {"phase": "Pending"}}))),
+    ),
+    Case(
+        "crd-defaults-and-initial-status",
+        "crd-establish-and-cr.jsonl#2: the conversion strategy defaulted; the status the "
+        "registry starts a CRD with, before its controllers act",
+        steps=(apply(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_NAME}",
+                     WIDGET_CRD, dry_run=True, status=201, answer={
+                         "kind": "CustomResourceDefinition",
+                         "apiVersion": "apiextensions.k8s.io/v1",
+                         "metadata": {"name": CRD_NAME, "uid": "<uid>", "generation": 1,
+                                      "creationTimestamp": "<time>", "managedFields": [entry(
+                                          "gitdeploy", "Apply", {"f:spec": {
+                                              "f:group": {}, "f:names": {
+                                                  "f:kind": {}, "f:listKind": {},
+                                                  "f:plural": {}, "f:singular": {}},
+                                              "f:scope": {}, "f:versions": {}}},
+                                          api_version="apiextensions.k8s.io/v1")]},
+                         "spec": {**WIDGET_CRD["spec"], "conversion": {"strategy": "None"}},
+                         "status": {"conditions": None,
+                                    "acceptedNames": {"plural": "", "kind": ""},
+                                    "storedVersions": ["v1"]}}),),
+    ),
+    Case(
+        "validation-causes-in-the-servers-order",
+        "ssa-defaults.jsonl#17: name, replicas, selector against labels, containers; the "
+        "labels written as JSON",
+        steps=(namespace_step(),
+         apply(f"{DEPLOY_PATH}/Bad_Name", BAD_DEPLOYMENT, dry_run=True, status=422,
+               answer=status_failure(
+                   422, "Invalid", 'Deployment.apps "Bad_Name" is invalid: ['
+                   + ", ".join(f"{field}: {message}" for field, message in BAD_CAUSES) + "]",
+                   {"name": "Bad_Name", "group": "apps", "kind": "Deployment", "causes": [
+                       {"reason": "FieldValueRequired" if message == "Required value"
+                        else "FieldValueInvalid", "message": message, "field": field}
+                       for field, message in BAD_CAUSES]}))),
     ),
 )

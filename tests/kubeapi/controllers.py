@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
 import random
 import threading
 import time
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tests.kubeapi import fields
+from tests.kubeapi.defaults import NAME_ALPHABET
 from tests.kubeapi.errors import ApiError
 
 if TYPE_CHECKING:
@@ -58,8 +60,18 @@ HASH_LABEL = "pod-template-hash"
 _NOT_COPIED = {REVISION, DESIRED, MAX_REPLICAS, "deployment.kubernetes.io/revision-history",
                "kubectl.kubernetes.io/last-applied-configuration",
                "deprecated.deployment.rollback.to"}
-_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _PASSES = 200  # work items one write may cause, at most
+
+
+class _Clock(threading.local):
+    """The time controllers write while they act (per thread: each cluster acts under its
+    lock, on the thread of the request that woke it)."""
+
+    def __init__(self) -> None:
+        self.times: list[str] = []
+
+
+_CLOCK = _Clock()
 
 
 def _now() -> str:
@@ -81,23 +93,7 @@ class _Queue:
     running: bool = False
 
 
-class _Clock(threading.local):
-    """The time controllers write while they act (per thread: each cluster acts under its
-    lock, on the thread of the request that woke it)."""
-
-    def __init__(self) -> None:
-        self.times: list[str] = []
-
-
-_CLOCK = _Clock()
-
-
 _QUEUES: weakref.WeakKeyDictionary[Any, _Queue] = weakref.WeakKeyDictionary()
-
-
-def _key(obj: Obj, group: str, plural: str) -> Key:
-    metadata = obj["metadata"]
-    return group, plural, metadata.get("namespace", ""), metadata["name"]
 
 
 def after_write(cluster: Cluster, rtype: ResourceType, key: Key, old: Obj | None) -> None:
@@ -189,7 +185,9 @@ def write_status(cluster: Cluster, key: Key, status: Obj, manager: str = MANAGER
 
 
 def _create(cluster: Cluster, group: str, plural: str, body: Obj,
-            manager: str = MANAGER) -> Obj | None:
+            manager: str = MANAGER) -> Obj:
+    """A create as kube-controller-manager (an Update manager): defaults, validation,
+    managedFields and the controllers it wakes, as for any client."""
     rtype = cluster.types[(group, plural)]
     metadata = body["metadata"]
     version = rtype.versions[0]
@@ -438,11 +436,13 @@ def _quantity(text: str) -> Obj:
     number = text.rstrip("nmuKkMGTPEi")
     suffix = text[len(number):]
     whole, _, fraction = number.partition(".")
+    if not (whole + fraction).isdigit() or (suffix not in _BINARY and suffix not in _DECIMAL):
+        return {"i": {}, "d": {}, "s": text, "Format": "DecimalExponent"}  # not modelled
     if suffix in _BINARY and not fraction:
         cached = _BINARY[suffix] % 10 == 0 and int(whole) & 7 != 0
         return {"i": {"value": int(whole) << _BINARY[suffix], "scale": 0}, "d": {},
                 "s": text if cached else "", "Format": "BinarySI"}
-    shifted = (whole + fraction).lstrip("0") or "0"
+    shifted = whole + fraction
     scale = _DECIMAL.get(suffix, 0) - len(fraction)
     cached = scale % 3 == 0 and not shifted.endswith("000") and shifted[0] != "0"
     return {"i": {"value": int(shifted), "scale": scale}, "d": {}, "s": text if cached else "",
@@ -507,6 +507,10 @@ def _spew(value: Any, go_type: str, typed: bool, out: list[str]) -> None:
         out.append(str(int(value or 0)))
     elif go_type == "bool":
         out.append("true" if value else "false")
+    elif isinstance(value, (dict, list)):
+        # A struct whose layout is not listed above: printed as its JSON, the hash is not
+        # the real one (but stable).
+        out.append(json.dumps(value, sort_keys=True))
     else:  # a string, or a kind of string
         out.append("" if value is None else str(value))
 
@@ -526,7 +530,7 @@ def _fnv32a(data: bytes, seed: int = 0x811C9DC5) -> int:
 def safe_encode(text: str) -> str:
     """k8s.io/apimachinery's rand.SafeEncodeString: each byte mapped onto the alphabet of
     generated names."""
-    return "".join(_ALPHABET[byte % len(_ALPHABET)] for byte in text.encode())
+    return "".join(NAME_ALPHABET[byte % len(NAME_ALPHABET)] for byte in text.encode())
 
 
 def template_hash(template: Obj, collision_count: int | None = None) -> str:
@@ -645,6 +649,7 @@ def _sync_deployment(cluster: Cluster, key: Key) -> None:
     deployment = cluster.objects.get(key)
     if deployment is None or deployment["metadata"].get("deletionTimestamp"):
         return
+    _adopt(cluster, deployment)
     rollout = _Rollout(cluster, key, deployment)
     rollout.refresh()
     spec = deployment.get("spec") or {}
@@ -665,6 +670,25 @@ def _sync_deployment(cluster: Cluster, key: Key) -> None:
         _rolling(rollout)
     _cleanup(rollout)
     _write_deployment_status(rollout)
+
+
+def _adopt(cluster: Cluster, deployment: Obj) -> None:
+    """ReplicaSets without a controller that the Deployment's selector matches become its own
+    (left by a Deployment of the same name deleted with the Orphan policy)."""
+    metadata = deployment["metadata"]
+    wanted = ((deployment.get("spec") or {}).get("selector") or {})
+    if not wanted.get("matchLabels") or wanted.get("matchExpressions"):
+        return
+    reference = {"apiVersion": "apps/v1", "kind": "Deployment", "name": metadata["name"],
+                 "uid": metadata["uid"], "controller": True, "blockOwnerDeletion": True}
+    for key, rs in sorted(cluster.objects.items()):
+        labels = rs["metadata"].get("labels") or {}
+        if key[:3] != ("apps", "replicasets", metadata.get("namespace", "")) \
+                or any(r.get("controller") for r in rs["metadata"].get("ownerReferences") or [])\
+                or any(labels.get(k) != v for k, v in wanted["matchLabels"].items()):
+            continue
+        _update(cluster, key, lambda obj: obj["metadata"].setdefault(
+            "ownerReferences", []).append(dict(reference)))
 
 
 def _create_replica_set(rollout: _Rollout) -> None:
@@ -698,8 +722,7 @@ def _create_replica_set(rollout: _Rollout) -> None:
                     if spec.get("minReadySeconds") else {}),
                  "selector": selector, "template": template},
     }
-    if _create(rollout.cluster, "apps", "replicasets", body) is None:
-        return
+    _create(rollout.cluster, "apps", "replicasets", body)
     rollout.created = name
     if replicas > 0:
         _event(rollout.cluster, deployment, "apps/v1", "ScalingReplicaSet",
@@ -955,7 +978,7 @@ def _create_pod(cluster: Cluster, rs: Obj) -> None:
     template = copy.deepcopy(rs["spec"].get("template") or {})
     prefix = f"{metadata['name']}-"
     while True:
-        name = prefix + "".join(random.choice(_ALPHABET) for _ in range(5))
+        name = prefix + "".join(random.choice(NAME_ALPHABET) for _ in range(5))
         if ("", "pods", metadata["namespace"], name) not in cluster.objects:
             break
     pod_metadata = template.get("metadata") or {}
@@ -969,8 +992,7 @@ def _create_pod(cluster: Cluster, rs: Obj) -> None:
                                           "controller": True, "blockOwnerDeletion": True}]},
         "spec": template.get("spec") or {},
     }
-    if _create(cluster, "", "pods", body) is None:
-        return
+    _create(cluster, "", "pods", body)
     _event(cluster, rs, "apps/v1", "SuccessfulCreate", f"Created pod: {name}",
            "replicaset-controller")
 

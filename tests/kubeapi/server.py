@@ -7,6 +7,7 @@ resource, `inject` an HTTP error or a delay for matching requests.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import logging
@@ -311,7 +312,7 @@ class Router:
             if not self.identity.privileged:  # not among system:discovery's paths
                 raise ApiError(403, "Forbidden",
                                f'forbidden: User "{self.identity.name}" cannot get path "/"', {})
-            return 200, discovery.root_paths(self.cluster.served_types())
+            return 200, discovery.root_paths(self._served_types())
         if s[0] == "openapi":
             return self._openapi(s[1:])
         if s in (["api"], ["apis"]):
@@ -323,7 +324,7 @@ class Router:
         elif s[:1] == ["apis"] and len(s) >= 3:
             group, version, rest = s[1], s[2], s[3:]
         elif s[:1] == ["apis"] and len(s) == 2:
-            return 200, discovery.api_group(s[1], self.cluster.served_types())
+            return 200, discovery.api_group(s[1], self._served_types())
         else:
             raise ApiError.page_not_found()
         if not rest:
@@ -331,6 +332,19 @@ class Router:
         return self._resource_request(group, version, rest)
 
     # ---- discovery (discovery.py) -------------------------------------------------------
+    def _served_types(self) -> list[ResourceType]:
+        """The served types as discovery shows them: a custom resource whose CRD is being
+        deleted with only the verbs its cleanup needs."""
+        types = self.cluster.served_types()
+        with self.cluster.lock:
+            crds = {t.group_resource(): self.cluster.objects.get(
+                ("apiextensions.k8s.io", "customresourcedefinitions", "", t.group_resource()))
+                for t in types if not t.builtin}
+        deleting = {name for name, crd in crds.items()
+                    if crd and crd["metadata"].get("deletionTimestamp")}
+        return [dataclasses.replace(t, verbs=discovery.CRD_TERMINATING_VERBS)
+                if not t.builtin and t.group_resource() in deleting else t for t in types]
+
     def _served_group(self, group: str) -> bool:
         return group in self._group_names()
 
@@ -338,7 +352,7 @@ class Router:
         return [name for name, _ in discovery.served_groups(self.cluster.served_types())]
 
     def _group_list(self) -> Any:
-        return discovery.group_list(self.cluster.served_types())
+        return discovery.group_list(self._served_types())
 
     def _discovery_root(self, core: bool) -> Any:
         """`/api` or `/apis`: aggregated discovery when the Accept header asks for it first
@@ -349,14 +363,14 @@ class Router:
                            f"application/json, {discovery.AGGREGATED_V2}", {})
         if aggregated:
             self.response_type = discovery.AGGREGATED_V2
-            return discovery.aggregated(self.cluster.served_types(), core)
+            return discovery.aggregated(self._served_types(), core)
         if core:
             host, port = self.api.httpd.server_address[:2]
             return discovery.api_versions(f"{host!s}:{port}")
         return self._group_list()
 
     def _resource_list(self, group: str, version: str) -> Any:
-        types = self.cluster.served_types()
+        types = self._served_types()
         body = discovery.resource_list(group, version, types)
         if body is None:
             if group and not any(t.builtin for t in types if t.group == group):
@@ -382,7 +396,7 @@ class Router:
     def _openapi(self, rest: list[str]) -> tuple[int, Any]:
         """`/openapi/v2` and `/openapi/v3[/<path>]` (the recording keeps their status and
         content type: configmap-1mib.jsonl#7, the root of v3 as text/plain)."""
-        types = self.cluster.served_types()
+        types = self._served_types()
         if rest == ["v2"]:
             for entry in self.accept.split(","):
                 media = entry.split(";")[0].strip()

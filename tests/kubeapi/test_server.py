@@ -570,3 +570,287 @@ def test_root_lists_the_paths_the_server_serves(server: TestApiServer) -> None:
     paths = json.loads(raw)["paths"]
     assert status == 200 and paths == sorted(paths)
     assert {"/api/v1", "/apis/apps/v1", "/openapi/v3", "/version"} <= set(paths)
+    status, _, raw = _fetch(server, "/", token="limited-token")
+    assert (status, json.loads(raw)["reason"]) == (403, "Forbidden")
+
+
+def test_a_terminating_crd_lists_only_the_verbs_its_cleanup_needs(api: k8s.ApiClient) -> None:
+    crd = objects.crd("example.com", "Widget", "widgets")
+    crd["metadata"]["finalizers"] = ["example.com/hold"]
+    extensions = k8s.ApiextensionsV1Api(api)
+    extensions.create_custom_resource_definition(cast(Any, crd))
+    extensions.delete_custom_resource_definition("widgets.example.com")
+    resources = k8s.CustomObjectsApi(api).get_api_resources("example.com", "v1").resources
+    assert resources[0].verbs == ["delete", "deletecollection", "get", "list", "watch"]
+
+
+# ---- object content: defaults, validation, controllers (ssa-defaults, immutable-fields,
+# unschedulable-workload, e2e-drift..., crd-establish-and-cr) ---------------------------------
+def _send(server: TestApiServer, method: str, path: str, body: str | None = None,
+          content_type: str = APPLY) -> tuple[int, Any]:
+    """A request as curl sends it, the body as given: the status and the parsed answer."""
+    host, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+    headers = {"Authorization": "Bearer admin-token"}
+    if body is not None:
+        headers["Content-Type"] = content_type
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    answer = json.loads(response.read() or b"null")
+    connection.close()
+    return response.status, answer
+
+
+WEB_TEMPLATE: dict[str, Any] = {  # ssa-defaults.jsonl#3, as stored: ReplicaSet web-678fb84b47
+    "metadata": {"labels": {"app": "web"}},
+    "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
+                             "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                             "resources": {}, "terminationMessagePath": "/dev/termination-log",
+                             "terminationMessagePolicy": "File",
+                             "imagePullPolicy": "IfNotPresent"}],
+             "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+             "dnsPolicy": "ClusterFirst", "securityContext": {},
+             "schedulerName": "default-scheduler"}}
+
+
+def _web(replicas: int, node_selector: dict[str, str] | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"containers": [{"name": "web", "image": "nginx:1.27",
+                            "ports": [{"containerPort": 8080}]}]}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": spec}}}
+
+
+def test_the_pod_template_hash_is_the_deployment_controllers() -> None:
+    from tests.kubeapi.controllers import template_hash
+
+    assert template_hash(WEB_TEMPLATE) == "678fb84b47"
+    unschedulable = json.loads(json.dumps(WEB_TEMPLATE))
+    unschedulable["spec"]["nodeSelector"] = {"gitdeploy.io/no-such-node": "true"}
+    assert template_hash(unschedulable) == "7c7cbd59b8"  # unschedulable-workload.jsonl#3
+    # podinfo (e2e-helm-chart-...jsonl#41): probes, requests, an emptyDir, annotations
+    podinfo = {
+        "metadata": {"labels": {"app.kubernetes.io/name": "web-podinfo"},
+                     "annotations": {"prometheus.io/port": "9898",
+                                     "prometheus.io/scrape": "true"}},
+        "spec": {"volumes": [{"name": "data", "emptyDir": {}}], "containers": [{
+            "name": "podinfo", "image": "ghcr.io/stefanprodan/podinfo:6.14.1",
+            "command": ["./podinfo", "--port=9898", "--prefix=/", "--cert-path=/data/cert",
+                        "--port-metrics=9797", "--grpc-port=9999",
+                        "--grpc-service-name=podinfo", "--level=info", "--random-delay=false",
+                        "--random-error=false"],
+            "ports": [{"name": "http", "containerPort": 9898, "protocol": "TCP"},
+                      {"name": "http-metrics", "containerPort": 9797, "protocol": "TCP"},
+                      {"name": "grpc", "containerPort": 9999, "protocol": "TCP"}],
+            "env": [{"name": "PODINFO_UI_COLOR", "value": "#34577c"}],
+            "resources": {"requests": {"cpu": "1m", "memory": "16Mi"}},
+            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+            **{probe: {"exec": {"command": ["podcli", "check", "http",
+                                            f"localhost:9898/{path}"]},
+                       "initialDelaySeconds": 1, "timeoutSeconds": 5, "periodSeconds": 10,
+                       "successThreshold": 1, "failureThreshold": 3}
+               for probe, path in (("livenessProbe", "healthz"),
+                                   ("readinessProbe", "readyz"))},
+            "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}],
+            "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+            "dnsPolicy": "ClusterFirst", "securityContext": {},
+            "schedulerName": "default-scheduler"}}
+    assert template_hash(podinfo) == "6d7b77696f"
+
+
+def test_without_nodes_a_deployment_waits_with_its_pods_pending(server: TestApiServer) -> None:
+    """unschedulable-workload.jsonl#3-#5: the controllers' writes, as the recorded cluster
+    without nodes made them."""
+    server.cluster.nodes = 0
+    status, created = _send(server, "PATCH", "/apis/apps/v1/namespaces/default/deployments/"
+                            "web?fieldManager=gitdeploy&force=true", json.dumps(_web(1)))
+    assert status == 201 and created["status"] == {}  # the controllers act after the answer
+    _, live = _send(server, "GET", "/apis/apps/v1/namespaces/default/deployments/web")
+    assert live["metadata"]["annotations"] == {"deployment.kubernetes.io/revision": "1"}
+    status_entry = live["metadata"]["managedFields"][1]
+    assert (status_entry["manager"], status_entry["subresource"]) == (
+        "kube-controller-manager", "status")
+    assert set(status_entry["fieldsV1"]["f:status"]) == {
+        "f:conditions", "f:observedGeneration", "f:replicas", "f:terminatingReplicas",
+        "f:unavailableReplicas", "f:updatedReplicas"}
+    conditions = live["status"].pop("conditions")
+    assert live["status"] == {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+                              "unavailableReplicas": 1, "terminatingReplicas": 0}
+    assert [(c["type"], c["status"], c["reason"], c["message"]) for c in conditions] == [
+        ("Available", "False", "MinimumReplicasUnavailable",
+         "Deployment does not have minimum availability."),
+        ("Progressing", "True", "ReplicaSetUpdated",
+         'ReplicaSet "web-678fb84b47" is progressing.')]
+    _, sets = _send(server, "GET", "/apis/apps/v1/namespaces/default/replicasets")
+    [replica_set] = sets["items"]
+    assert replica_set["metadata"]["name"] == "web-678fb84b47"
+    assert replica_set["metadata"]["annotations"] == {
+        "deployment.kubernetes.io/desired-replicas": "1",
+        "deployment.kubernetes.io/max-replicas": "2", "deployment.kubernetes.io/revision": "1"}
+    assert replica_set["status"] == {"replicas": 1, "fullyLabeledReplicas": 1,
+                                     "terminatingReplicas": 0, "observedGeneration": 1}
+    _, pods = _send(server, "GET", "/api/v1/namespaces/default/pods")
+    [pod] = pods["items"]
+    assert pod["metadata"]["generateName"] == "web-678fb84b47-"
+    assert pod["metadata"]["labels"] == {"app": "web", "pod-template-hash": "678fb84b47"}
+    assert pod["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+    assert pod["spec"]["serviceAccountName"] == "default"
+    assert pod["spec"]["enableServiceLinks"] is True and pod["spec"]["priority"] == 0
+    _, events = _send(server, "GET", "/api/v1/namespaces/default/events")
+    assert sorted((e["reason"], e["source"]["component"]) for e in events["items"]) == [
+        ("ScalingReplicaSet", "deployment-controller"),
+        ("SuccessfulCreate", "replicaset-controller")]  # no scheduler: no FailedScheduling
+
+
+def test_a_deployment_scaled_to_zero_and_back_keeps_its_progress(server: TestApiServer) -> None:
+    """e2e-drift-is-visible-and-taken-back.jsonl#32 and #75: a condition that changes moves to
+    the end; Progressing stays complete when only the replicas change."""
+    server.cluster.nodes = 0
+    path = "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=gitdeploy&force=true"
+    _send(server, "PATCH", path, json.dumps(_web(2)))
+    _send(server, "PATCH", path, json.dumps(_web(0)))
+    _, scaled_down = _send(server, "GET", "/apis/apps/v1/namespaces/default/deployments/web")
+    assert [(c["type"], c["reason"]) for c in scaled_down["status"]["conditions"]] == [
+        ("Available", "MinimumReplicasAvailable"), ("Progressing", "NewReplicaSetAvailable")]
+    _send(server, "PATCH", path, json.dumps(_web(2)))
+    _, back = _send(server, "GET", "/apis/apps/v1/namespaces/default/deployments/web")
+    assert [(c["type"], c["status"], c["reason"]) for c in back["status"]["conditions"]] == [
+        ("Progressing", "True", "NewReplicaSetAvailable"),
+        ("Available", "False", "MinimumReplicasUnavailable")]
+    assert back["status"]["observedGeneration"] == 3 and back["status"]["replicas"] == 2
+
+
+def test_a_new_template_gets_a_new_replica_set_and_revision(server: TestApiServer) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=gitdeploy&force=true"
+    _send(server, "PATCH", path, json.dumps(_web(2)))
+    changed = _web(2)
+    changed["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.28"
+    _send(server, "PATCH", path, json.dumps(changed))
+    _, live = _send(server, "GET", "/apis/apps/v1/namespaces/default/deployments/web")
+    assert live["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    _, sets = _send(server, "GET", "/apis/apps/v1/namespaces/default/replicasets")
+    replicas = {s["metadata"]["name"]: s["spec"]["replicas"] for s in sets["items"]}
+    assert replicas["web-678fb84b47"] == 0  # a node runs the new pods: the old set empties
+    assert sorted(replicas.values()) == [0, 2]
+
+
+def test_deleting_a_deployment_takes_its_replica_sets_and_pods(server: TestApiServer) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments/web"
+    _send(server, "PATCH", f"{path}?fieldManager=gitdeploy&force=true", json.dumps(_web(2)))
+    assert len(_send(server, "GET", "/api/v1/namespaces/default/pods")[1]["items"]) == 2
+    status, _ = _send(server, "DELETE", path)
+    assert status == 200
+    assert _send(server, "GET", "/apis/apps/v1/namespaces/default/replicasets")[1]["items"] == []
+    assert _send(server, "GET", "/api/v1/namespaces/default/pods")[1]["items"] == []
+
+
+def test_a_crd_gets_its_status_from_the_api_server(server: TestApiServer) -> None:
+    """crd-establish-and-cr.jsonl#2, #4 and #6: conversion defaulted, names accepted and the
+    CRD established by kube-apiserver's status write."""
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "scope": "Namespaced",
+                    "names": {"kind": "Widget", "plural": "widgets"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+                        "openAPIV3Schema": {"type": "object"}}}]}}
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com"
+    status, created = _send(server, "PATCH", f"{path}?fieldManager=gitdeploy&force=true",
+                            json.dumps(crd))
+    assert status == 201
+    assert created["spec"]["conversion"] == {"strategy": "None"}
+    assert created["spec"]["names"] == {"kind": "Widget", "plural": "widgets",
+                                        "singular": "widget", "listKind": "WidgetList"}
+    assert created["status"] == {"conditions": None, "acceptedNames": {"plural": "",
+                                                                       "kind": ""},
+                                 "storedVersions": ["v1"]}
+    _, live = _send(server, "GET", path)
+    assert [(c["type"], c["status"], c["reason"], c["message"])
+            for c in live["status"]["conditions"]] == [
+        ("NamesAccepted", "True", "NoConflicts", "no conflicts found"),
+        ("Established", "True", "InitialNamesAccepted", "the initial names have been accepted")]
+    assert live["status"]["acceptedNames"] == created["spec"]["names"]
+    entry = live["metadata"]["managedFields"][1]
+    assert (entry["manager"], entry["subresource"]) == ("kube-apiserver", "status")
+    assert set(entry["fieldsV1"]["f:status"]) == {"f:acceptedNames", "f:conditions"}
+
+
+def test_job_selector_and_template_immutability(server: TestApiServer) -> None:
+    """ssa-defaults.jsonl#11 and immutable-fields.jsonl#11: a generated selector on the job's
+    own uid; its pod template may not change, told as the internal Go type prints it."""
+    job: dict[str, Any] = {"apiVersion": "batch/v1", "kind": "Job",
+           "metadata": {"name": "migrate", "namespace": "default"},
+           "spec": {"suspend": True, "template": {"spec": {
+               "restartPolicy": "Never", "containers": [{"name": "m", "image": "busybox:1.36"}]}}}}
+    path = "/apis/batch/v1/namespaces/default/jobs/migrate?fieldManager=gitdeploy&force=true"
+    status, created = _send(server, "PATCH", path, json.dumps(job))
+    assert status == 201
+    uid = created["metadata"]["uid"]
+    assert created["spec"]["selector"] == {
+        "matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    assert created["metadata"]["labels"] == created["spec"]["template"]["metadata"]["labels"] \
+        == {"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": "migrate",
+            "controller-uid": uid, "job-name": "migrate"}
+    assert (created["spec"]["manualSelector"], created["spec"]["completionMode"],
+            created["spec"]["podReplacementPolicy"]) == (False, "NonIndexed",
+                                                          "TerminatingOrFailed")
+    job["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1.37"
+    status, refused = _send(server, "PATCH", path, json.dumps(job))
+    assert status == 422
+    [cause] = refused["details"]["causes"]
+    assert cause["field"] == "spec.template.spec"
+    assert cause["message"].startswith('Invalid value: {"Volumes":null,"InitContainers":null,'
+                                       '"Containers":[{"Name":"m","Image":"busybox:1.37",')
+    assert cause["message"].endswith('"HostnameOverride":null,"SchedulingGroup":null}: field '
+                                     "is immutable")
+
+
+def test_a_node_port_service_gets_its_ports(server: TestApiServer) -> None:
+    """ssa-defaults.jsonl#8: node ports allocated, the external traffic policy defaulted; both
+    go when the service becomes a ClusterIP one."""
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
+                            "metadata": {"name": "np", "namespace": "default"},
+            "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    path = "/api/v1/namespaces/default/services/np?fieldManager=gitdeploy&force=true"
+    _, created = _send(server, "PATCH", path, json.dumps(body))
+    [port] = created["spec"]["ports"]
+    assert 30000 <= port["nodePort"] <= 32767 and port["targetPort"] == 80
+    assert created["spec"]["externalTrafficPolicy"] == "Cluster"
+    body["spec"]["type"] = "ClusterIP"
+    _, changed = _send(server, "PATCH", path, json.dumps(body))
+    assert "nodePort" not in changed["spec"]["ports"][0]
+    assert "externalTrafficPolicy" not in changed["spec"]
+
+
+def test_validation_causes_come_in_the_servers_order(server: TestApiServer) -> None:
+    """ssa-defaults.jsonl#17."""
+    body = {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "Bad_Name", "namespace": "default"},
+            "spec": {"replicas": -1, "selector": {"matchLabels": {"app": "x"}},
+                     "template": {"metadata": {"labels": {"app": "y"}},
+                                  "spec": {"containers": [{"name": "c"}]}}}}
+    status, answer = _send(server, "PATCH", "/apis/apps/v1/namespaces/default/deployments/"
+                           "Bad_Name?fieldManager=gitdeploy&force=true&dryRun=All",
+                           json.dumps(body))
+    assert status == 422
+    assert [(c["field"], c["reason"]) for c in answer["details"]["causes"]] == [
+        ("metadata.name", "FieldValueInvalid"), ("spec.replicas", "FieldValueInvalid"),
+        ("spec.template.metadata.labels", "FieldValueInvalid"),
+        ("spec.template.spec.containers[0].image", "FieldValueRequired")]
+    assert answer["details"]["causes"][2]["message"] == (
+        'Invalid value: {"app":"y"}: `selector` does not match template `labels`')
+
+
+def test_a_repeated_yaml_key_is_refused_under_strict_validation(server: TestApiServer) -> None:
+    """ssa-unknown-field.jsonl#13."""
+    body = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\n  namespace: default\n"
+            'data:\n  a: "1"\n  a: "2"\n')
+    path = "/api/v1/namespaces/default/configmaps/m?fieldManager=gitdeploy&force=true"
+    status, answer = _send(server, "PATCH", f"{path}&fieldValidation=Strict", body)
+    assert (status, answer["message"]) == (400, (
+        "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n"
+        '  line 8: key "a" already set in map'))
+    assert _send(server, "PATCH", path, body)[0] == 201  # without Strict: the last one wins
