@@ -130,9 +130,6 @@ def test_a_removed_object_is_a_delete_in_diff_and_pruned_only_when_asked(
     assert plan(cli)["summary"]["changes"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="gitdeploy bug: the text diff wraps the origin of a "
-                   "deletion, already '(not in git)', in parentheses again: "
-                   "'delete ConfigMap shop/old  ((not in git))' (output/terminal.py plan())")
 def test_the_line_naming_a_deletion_says_not_in_git_once(dev: ConfigRepo, cli) -> None:
     apply(cli)
     remove_old(dev)

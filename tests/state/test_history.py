@@ -170,20 +170,16 @@ def test_status_reports_drift_and_no_diff_skips_it(dev: ConfigRepo, cli,
         "--- live/ConfigMap/shop/settings", "+++ git/ConfigMap/shop/settings",
         "-  v: changed by hand", "+  v: '1'"]
     text = [line.rstrip() for line in cli("status", "dev").stdout.splitlines()]
+    live_commit = git(dev.root, "rev-parse", "HEAD").strip()[:7]
     assert [line for line in text if line.startswith("drift ")] == [
-        "drift        yes: 1 object(s) differ from the live commit; gitdeploy diff --ref shows "
-        "them"]  # the hint: see test_the_drift_hint_is_a_command_that_shows_the_drift
+        "drift        yes: 1 object(s) differ from the live commit; gitdeploy diff dev --ref "
+        f"{live_commit} shows them"]  # see test_the_drift_hint_is_a_command_that_shows_the_drift
     requests = len(api_server.requests)
     skipped = json.loads(cli("status", "dev", "--no-diff", "-o", "json").stdout)
     assert skipped["drift"]["checked"] is False
     assert not any(r.dry_run for r in api_server.requests[requests:])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gitdeploy bug: status says 'drift yes: 1 object(s) differ from the live commit; gitdeploy "
-    "diff --ref shows them', but `gitdeploy diff --ref` names neither the environment nor the "
-    "ref (--ref needs a value): run as written it is a usage error (output/terminal.py, "
-    "status())"))
 def test_the_drift_hint_is_a_command_that_shows_the_drift(dev: ConfigRepo, cli,
                                                           api_server: TestApiServer) -> None:
     deploy(cli)

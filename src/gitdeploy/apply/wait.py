@@ -17,6 +17,7 @@ from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.objects.kinds import api_path
+from gitdeploy.objects.secrets import SecretMasker
 from gitdeploy.results import Action, Change, Readiness, State, WaitItem, WaitReport
 
 FIRST_INTERVAL = 0.5  # seconds between the first rounds, growing to
@@ -44,7 +45,11 @@ def items_to_wait_for(changes: list[Change]) -> list[WaitItem]:
 
 
 def wait_ready(client: KubeClient, items: list[WaitItem], *, timeout: float,
-               concurrency: int, update: Update) -> WaitReport:
+               concurrency: int, update: Update,
+               masker: SecretMasker | None = None) -> WaitReport:
+    """Poll until ready; every text that comes from the cluster (conditions, messages, events)
+    is masked with `masker` before it reaches `update` or the report."""
+    masker = masker or SecretMasker()
     started = time.monotonic()
     deadline = started + timeout
     current = list(items)
@@ -55,8 +60,8 @@ def wait_ready(client: KubeClient, items: list[WaitItem], *, timeout: float,
             pending = [i for i, item in enumerate(current) if item.state is State.PROGRESSING]
             if not pending:
                 break
-            read = map_bounded(lambda index: _read(client, current[index]), pending,
-                               concurrency)
+            read = map_bounded(lambda index: _masked(_read(client, current[index]), masker),
+                               pending, concurrency)
             for index, item in zip(pending, read, strict=True):
                 current[index] = item
             update(current, time.monotonic() - started)
@@ -72,8 +77,19 @@ def wait_ready(client: KubeClient, items: list[WaitItem], *, timeout: float,
     seconds = time.monotonic() - started
     report = WaitReport(current, seconds, timeout, timed_out=timed_out, interrupted=interrupted)
     if not report.ready and not interrupted:
-        report = replace(report, items=_with_events(client, current))
+        report = replace(report, items=[_masked(item, masker)
+                                        for item in _with_events(client, current)])
     return report
+
+
+def _masked(item: WaitItem, masker: SecretMasker) -> WaitItem:
+    if not masker:
+        return item
+    readiness = item.readiness
+    return replace(item, readiness=Readiness(
+        readiness.state, masker.mask_text(readiness.message),
+        tuple(masker.mask_lines(readiness.conditions))),
+        events=tuple(masker.mask_lines(item.events)))
 
 
 def _read(client: KubeClient, item: WaitItem) -> WaitItem:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import signal
 import tempfile
 import threading
@@ -40,8 +41,11 @@ def run(ui: UI, command: Callable[[], int]) -> int:
         except Exception as error:
             masker = known()
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-            log = Path(tempfile.gettempdir()) / f"gitdeploy-crash-{stamp}.log"
-            log.write_text(masker.mask_text(traceback.format_exc()))
+            # A file of its own (mode 0600), even for crashes within the same second.
+            handle, name = tempfile.mkstemp(prefix=f"gitdeploy-crash-{stamp}-", suffix=".log")
+            with os.fdopen(handle, "w") as log_file:
+                log_file.write(masker.mask_text(traceback.format_exc()))
+            log = Path(name)
             return _fail(ui, "InternalError",
                          masker.mask_text(f"internal error: {type(error).__name__}: {error}"),
                          [f"the traceback is in {log}; please report it"], ExitCode.INTERNAL)

@@ -26,7 +26,7 @@ from gitdeploy.config.sources import SourceTree
 from gitdeploy.errors import KubeError, RefusedError, SettingsError
 from gitdeploy.kube.target import Connection
 from gitdeploy.objects.kinds import NAMESPACE_KIND
-from gitdeploy.objects.secrets import SecretMasker
+from gitdeploy.objects.secrets import SecretMasker, known
 from gitdeploy.plan import planfile
 from gitdeploy.plan.dryrun import build_plan
 from gitdeploy.render.environment import RenderedSet
@@ -274,5 +274,7 @@ def _wait(events: Events, env: Environment, the_plan: Plan, connection: Connecti
     if not items:
         return None
     with events.waiting(env.name, timeout) as update:
+        # Conditions and events may quote what a Secret holds (a container's failing command).
+        masker = SecretMasker.of_secrets([c.manifest.body for c in the_plan.changes]) | known()
         return wait_ready(connection.client, items, timeout=timeout,
-                          concurrency=options.concurrency, update=update)
+                          concurrency=options.concurrency, update=update, masker=masker)

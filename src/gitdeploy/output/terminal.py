@@ -16,6 +16,7 @@ from gitdeploy.output.progress import STATE_STYLE
 from gitdeploy.results import (
     Action,
     ApplyReport,
+    Change,
     DeployRecord,
     EnvironmentInfo,
     EnvironmentStatus,
@@ -98,7 +99,7 @@ def plan(console: Console, plan: Plan) -> None:
         style = ACTION_STYLE[change.action]
         console.print(Text.assemble((f"{change.action.value} ", f"bold {style}"),
                                     (change.title(), "bold"),
-                                    (f"  ({change.manifest.origin})", "dim")))
+                                    (f"  {_source(change)}", "dim")))
         if change.note:
             console.print(f"  [yellow]{escape(change.note)}[/yellow]", highlight=False)
         if change.action is Action.DELETE and plan.base is None:
@@ -112,6 +113,13 @@ def plan(console: Console, plan: Plan) -> None:
         console.print(_diff_text(change.diff), end="")
         console.print()
     summary(console, plan)
+
+
+def _source(change: Change) -> str:
+    """Where a change comes from, in parentheses: `(path:line)`, or `(not in git)` for a
+    deletion, whose origin already says so in parentheses."""
+    origin = str(change.manifest.origin)
+    return origin if origin.startswith("(") and origin.endswith(")") else f"({origin})"
 
 
 def summary(console: Console, plan: Plan) -> None:
@@ -269,13 +277,19 @@ def status(console: Console, result: EnvironmentStatus) -> None:
         text = Text("yes", style="bold yellow") if drifted else Text("no", style="green")
         if drifted and result.drift is not None:
             text.append(f": {len(result.drift.pending)} object(s) differ from the live "
-                        "commit; gitdeploy diff --ref shows them")
+                        f"commit; {_drift_command(result)} shows them")
         if result.drift_note:
             text.append(f" ({result.drift_note})")
         grid.add_row("drift", text)
     lock = result.lock
     grid.add_row("lock", Text(f"held by {lock.holder} since {lock.since()}" if lock else "free"))
     console.print(grid)
+
+
+def _drift_command(result: EnvironmentStatus) -> str:
+    """The command that shows the drift: the diff of the live commit against the cluster."""
+    ref = f" --ref {result.live.short}" if result.live is not None and result.live.commit else ""
+    return f"gitdeploy diff {result.environment}{ref}"
 
 
 def _distance(result: EnvironmentStatus) -> str:
