@@ -124,8 +124,11 @@ def tripwires(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     missing_home = tmp_path_factory.mktemp("tripwire") / "no-home-here"
     monkeypatch.setenv("HOME", str(missing_home))
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    for name in ("XDG_CONFIG_HOME", "GITHUB_STEP_SUMMARY", "CI"):
+    for name in ("XDG_CONFIG_HOME", "GITHUB_STEP_SUMMARY", "CI", "GITDEPLOY_CACHE_DIR",
+                 "GITDEPLOY_DISCOVERY_TTL"):
         monkeypatch.delenv(name, raising=False)
+    # Caches (API discovery, charts, schemas) of this test only: nothing carries over.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("NO_COLOR", "1")

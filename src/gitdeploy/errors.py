@@ -6,6 +6,8 @@ boundary in `cli/boundary.py` prints its message and exits with `exit_code`.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -30,6 +32,7 @@ class GitdeployError(Exception):
         super().__init__(message)
         self.message = message
         self.details = list(details or [])
+        self.where = ""  # the commit whose files were read, once the message names it
 
     def __str__(self) -> str:
         return "\n".join([self.message, *(f"  {line}" for line in self.details)])
@@ -98,3 +101,33 @@ class WaitInterrupted(GitdeployError):
     """Ctrl-C while waiting for readiness: the apply itself is complete."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+# `path:line[:column]: text`, the way every message that names a place in a file starts.
+_PLACE = re.compile(r"^(?P<file>[^\s:()]+\.(?:ya?ml|json|env|txt|tpl|toml))"
+                    r"(?::(?P<line>\d+))?(?::(?P<column>\d+))?(?:: |\s|$)")
+
+
+# `Kind namespace/name (path:line): text`, the way messages about one object name its source.
+_OBJECT_PLACE = re.compile(r"\((?P<file>[^()\s:]+\.(?:ya?ml|json))(?::(?P<line>\d+))?"
+                           r"(?::(?P<column>\d+))?(?: \([^)]*\))?\)")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a message points: a file of the repository, and the line and column if known."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+
+def place_of(text: str) -> Place | None:
+    """The file (and line, column) a message starts with, in gitdeploy's `path:line: message`
+    form, or None."""
+    found = _PLACE.match(text.strip()) or _OBJECT_PLACE.search(text)
+    if found is None:
+        return None
+    line, column = found.group("line"), found.group("column")
+    return Place(found.group("file"), int(line) if line else None,
+                 int(column) if column else None)

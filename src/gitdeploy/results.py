@@ -7,9 +7,11 @@ import datetime
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from gitdeploy.objects import kinds
 from gitdeploy.objects.applyset import Inventory
+from gitdeploy.objects.managers import ConflictPolicy
 from gitdeploy.objects.manifests import Manifest
 
 # The version of every JSON document (output/jsondoc.py) and of plan files; docs/json-output.md.
@@ -35,6 +37,28 @@ class Drift:
     manager: str
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """A field git sets that another field manager holds with another value (the API server's
+    409 to an apply without force), and what apply does about it."""
+
+    field: str  # "spec.replicas", as the server names it (without the leading dot)
+    manager: str
+    human: bool  # a person's edit (drift, taken back), not a controller's field
+    resolution: ConflictPolicy  # take-over (force) | leave (not applied) | fail (refused)
+    reason: str = ""  # where the resolution comes from: "annotation gitdeploy.io/conflicts"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Fields the API server refuses to change in place (422 "field is immutable"): the object
+    must be deleted and created again."""
+
+    fields: tuple[str, ...]  # "spec.selector: field is immutable"
+    allowed: bool  # the object's annotation or --replace asks for it
+    by: str = ""  # what allowed it
+
+
 @dataclass
 class Change:
     action: Action
@@ -51,6 +75,24 @@ class Change:
     uid: str = ""  # of the live object (deletes are conditioned on it)
     resource_version: str = ""  # of the live object as read for the plan ("" when absent)
     kept: str = ""  # for a delete: why pruning leaves it in place (its annotation)
+    # Fields shared with others (docs/real-clusters.md).
+    conflicts: list[Conflict] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # why fields are left out ("... is left to")
+    send: dict[str, Any] | None = field(default=None, repr=False)  # the body apply sends
+    force: bool = False  # apply takes the conflicting fields over
+    handover: dict[str, Any] | None = field(default=None, repr=False)  # see plan/fields.py
+    replace: Replacement | None = None  # immutable fields changed: delete + create
+    # The live object normalized, its ignored fields left out: what plan files compare.
+    live_spec: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # The sync fingerprint of an object the plan found unchanged (state/synced.py), kept by
+    # the apply so that the next plan need not dry-run it; "" when there is none.
+    synced: str = field(default="", repr=False, compare=False)
+    dry_run_skipped: bool = False  # unchanged by its sync fingerprint: not dry-run
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """What apply sends: the rendered object less the fields left to others."""
+        return self.send if self.send is not None else self.manifest.body
 
     @property
     def is_change(self) -> bool:
@@ -71,6 +113,10 @@ class Plan:
     inventory: Inventory | None = None  # the environment's ApplySet as it was read
     base: SourceInfo | None = None  # offline diff: the ref compared against (no cluster)
     inventory_size: int = 0  # objects the ApplySet held before this plan
+    # the variables substituted (render/substitute.py), as "NAME (source[, encrypted])"
+    variables: tuple[str, ...] = ()
+    # Namespaces the objects need that neither exist nor are in git (a first deploy).
+    missing_namespaces: list[str] = field(default_factory=list)
 
     def count(self, action: Action) -> int:
         return sum(1 for change in self.changes if change.action is action and not change.kept)
@@ -143,6 +189,8 @@ class ObjectResult:
     change: Change
     outcome: Outcome
     error: str = ""
+    # The sync fingerprint of the object as applied (state/synced.py); "" when there is none.
+    synced: str = field(default="", repr=False, compare=False)
 
 
 @dataclass
@@ -188,6 +236,7 @@ class DeployRecord:
     applied: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()  # "Kind namespace/name: error"
     rollback_of: str = ""  # for a rollback: what it returned to ("record 12", a SHA, ...)
+    variables: tuple[str, ...] = ()  # substituted: "NAME (source[, encrypted])", no values
     name: str = field(default="", compare=False)
 
     @property
@@ -219,6 +268,14 @@ class EnvironmentStatus:
     def drifted(self) -> bool | None:
         return None if self.drift is None else bool(self.drift.pending)
 
+    @property
+    def in_sync(self) -> bool:
+        """Deployed, neither behind nor ahead of git (counting commits that change what the
+        environment renders from), and not drifted (when drift was checked)."""
+        if self.live is None or self.distance is None:
+            return False
+        return self.distance == (0, 0) and not self.drifted
+
 
 @dataclass(frozen=True)
 class History:
@@ -227,14 +284,35 @@ class History:
     records: list[DeployRecord]  # newest first
 
 
+ERROR, WARNING = "error", "warning"  # the severities of a validation Problem
+
+
 @dataclass(frozen=True)
 class Problem:
-    source: str  # file:line, or the settings file
+    """One finding of `validate` (docs/validation.md): where (file, 1-based line and column of
+    the offending field, 0 when unknown), which object, the field's path, and what is wrong."""
+
+    source: str  # the file (relative to the repository root), or the settings file
     object: str  # "Kind namespace/name", "" for file-level problems
     message: str
+    line: int = 0
+    column: int = 0
+    path: str = ""  # the field, as `spec.template.spec.containers[0].image`; "" for the object
+    severity: str = ERROR  # ERROR or WARNING (a warning does not fail validate)
+    check: str = ""  # what found it: schema, names, labels, secret-data, duplicates, ...
+    rendered_by: str = ""  # the engine that produced the object from `source` (kustomize, helm)
+
+    @property
+    def location(self) -> str:
+        """file:line:column, as much of it as is known."""
+        where = self.source
+        if self.line:
+            where += f":{self.line}" + (f":{self.column}" if self.column else "")
+        return f"{where} ({self.rendered_by})" if self.rendered_by else where
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.object + ': ' if self.object else ''}{self.message}"
+        parts = [self.location, self.object, self.path, self.message]
+        return ": ".join(part for part in parts if part)
 
 
 @dataclass
@@ -243,6 +321,17 @@ class EnvironmentCheck:
     kubernetes_version: str
     objects: int = 0
     problems: list[Problem] = field(default_factory=list)
+    documents: int = 0  # YAML documents read (an engine's output: one per object)
+    version_from: str = "settings"  # settings | cluster | default
+    skipped: dict[str, int] = field(default_factory=dict)  # "Kind (apiVersion)" -> objects
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
 
 
 @dataclass
@@ -251,7 +340,40 @@ class ValidationReport:
 
     @property
     def problems(self) -> int:
-        return sum(len(env.problems) for env in self.environments)
+        """The errors: what makes validate fail."""
+        return sum(len(env.errors) for env in self.environments)
+
+    @property
+    def warnings(self) -> int:
+        return sum(len(env.warnings) for env in self.environments)
+
+    @property
+    def documents(self) -> int:
+        return sum(env.documents for env in self.environments)
+
+    @property
+    def objects(self) -> int:
+        return sum(env.objects for env in self.environments)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Objects not checked against a schema, per "Kind (apiVersion)", all environments."""
+        total: dict[str, int] = {}
+        for env in self.environments:
+            for kind, count in env.skipped.items():
+                total[kind] = total.get(kind, 0) + count
+        return dict(sorted(total.items()))
+
+
+@dataclass(frozen=True)
+class PulledSchemas:
+    """What `gitdeploy schemas pull` wrote: one JSON schema per kind and version the CRDs
+    of the environment's cluster serve, in the schema catalog layout."""
+
+    environment: str
+    server: str
+    folder: str
+    files: list[str]  # relative to `folder`: {group}/{kind}_{version}.json
 
 
 @dataclass(frozen=True)
@@ -369,6 +491,7 @@ class Target:
     context: str
     server: str
     cluster_uid: str  # UID of kube-system, or "unknown" when it may not be read
+    insecure: bool = False  # the context skips TLS verification (insecure-skip-tls-verify)
 
 
 @dataclass(frozen=True)
@@ -386,6 +509,12 @@ class EnvironmentInfo:
     suspend: bool
     suspend_reason: str
     state_namespace: str
+    error: str = ""  # the settings cannot be read: why (the other fields are empty)
+    error_details: tuple[str, ...] = ()
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.error)
 
 
 @dataclass(frozen=True)

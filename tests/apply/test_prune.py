@@ -154,7 +154,8 @@ def test_no_dry_run_sends_a_delete(dev: ConfigRepo, cli, api_server: TestApiServ
     for args in (("diff", "dev"), ("diff", "dev", "-o", "json"), ("diff", "dev", "--prune"),
                  ("diff", "dev", "-o", "markdown"), ("diff", "dev", "--orphans"),
                  ("diff", "dev", "--out-plan", str(tmp_path / "plan.json")),
-                 ("status", "dev"), ("orphans", "dev")):
+                 ("status", "dev"), ("orphans", "dev"),
+                 ("diff", "dev", "--full")):  # objects unchanged since the apply: --full dry-runs
         result = cli(*args)
         assert result.exit_code == 0, (args, result.output)
     assert cli("diff", "dev", "--exit-code").exit_code == 2  # the deletions are changes

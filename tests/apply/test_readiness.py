@@ -132,8 +132,24 @@ def test_a_failing_job_ends_the_wait_early_with_its_reason(dev: ConfigRepo, cli,
     assert history["records"][0]["outcome"] == "succeeded"
 
 
+UNSCHEDULABLE = ("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
+                 "no new claims to deallocate, preemption: 0/1 nodes are available: 1 "
+                 "Preemption is not helpful for scheduling.")
+
+
+@pytest.mark.parametrize("scheduler", [True, False], ids=["one-node-and-a-scheduler",
+                                                          "no-nodes-no-scheduler"])
 def test_timeout_exits_4_with_conditions_and_warning_events(dev: ConfigRepo, cli,
-                                                           api_server: TestApiServer) -> None:
+                                                           api_server: TestApiServer,
+                                                           scheduler: bool) -> None:
+    """A workload that fits no node, in the two worlds of the test API server
+    (tests/kubeapi/controllers.py): with a scheduler, each pod has the one FailedScheduling
+    event the scheduler wrote about it, and the report lists them; without one (the recorded
+    kube-apiserver: unschedulable-workload.jsonl#6), there is no Warning event at all and the
+    report has the conditions only."""
+    if not scheduler:
+        api_server.cluster.nodes = 0
+        api_server.cluster.scheduler = False
     dev.write("environments/dev/app.yaml", [unschedulable(objects.deployment("web")),
                                             objects.configmap("settings", {})])
     dev.commit()
@@ -151,10 +167,23 @@ def test_timeout_exits_4_with_conditions_and_warning_events(dev: ConfigRepo, cli
         for c in live["status"]["conditions"]]
     assert web["conditions"][0] == ("Available=False (MinimumReplicasUnavailable): Deployment "
                                     "does not have minimum availability.")
-    [event] = web["warningEvents"]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ Pod/web-[0-9a-f]{10}-[0-9a-f]{5}: "
-                        r"FailedScheduling: 0/1 nodes are available: 1 node\(s\) didn't match "
-                        r"Pod's node affinity/selector\.", event), event
+    pods = sorted(name for (group, plural, namespace, name) in api_server.cluster.objects
+                  if (group, plural, namespace) == ("", "pods", "default"))
+    assert len(pods) == 2
+    if scheduler:
+        # one event per pod, in the scheduler's words, newest first
+        assert len(web["warningEvents"]) == 2
+        about = []
+        for event in web["warningEvents"]:
+            found = re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z Pod/(web-[a-z0-9]{10}-"
+                                 r"[a-z0-9]{5}): FailedScheduling: (.*)", event)
+            assert found, event
+            assert found.group(2) == UNSCHEDULABLE
+            about.append(found.group(1))
+        assert sorted(about) == pods
+        assert web["warningEvents"] == sorted(web["warningEvents"], reverse=True)
+    else:
+        assert web["warningEvents"] == []
     assert result.stderr.splitlines()[-2:] == [
         "error: dev was applied and recorded, but 1 object(s) not ready after 2s; see the "
         "report above", "  Deployment default/web: 0/2 available"]
@@ -165,7 +194,23 @@ def test_timeout_exits_4_with_conditions_and_warning_events(dev: ConfigRepo, cli
     assert lines[start + 1:] == [
         "  in progress Deployment default/web: 0/2 available",
         *(f"      condition {condition}" for condition in web["conditions"]),
-        f"      event {event}"]  # the same event: the wait adds none
+        *(f"      event {event}" for event in web["warningEvents"])]  # the wait adds none
+
+
+def test_a_repeated_failed_scheduling_is_reported_with_its_count(dev: ConfigRepo, cli,
+                                                                 api_server: TestApiServer
+                                                                 ) -> None:
+    dev.write("environments/dev/app.yaml", [unschedulable(objects.deployment("web",
+                                                                             replicas=1))])
+    dev.commit()
+    assert cli("apply", "dev", "--yes", "--no-wait").exit_code == 0
+    for _ in range(3):  # kube-scheduler tries an unschedulable pod again every five minutes
+        api_server.cluster.reschedule()
+    result = cli("apply", "dev", "--yes", "--wait-timeout", "1s", "-o", "json")
+    assert result.exit_code == 4, result.output
+    web = next(o for o in json.loads(result.stdout)["readiness"]["objects"]
+               if o["name"] == "web")
+    assert any(line.endswith(f"{UNSCHEDULABLE} (x3)") for line in web["warningEvents"]), web
 
 
 def test_wait_can_be_turned_off_in_settings_and_back_on_per_run(dev: ConfigRepo, cli,

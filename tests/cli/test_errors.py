@@ -101,7 +101,8 @@ def test_missing_namespace_not_in_plan(dev: ConfigRepo, cli, api_server: TestApi
               objects.configmap("x", {}, namespace="does-not-exist"))
     dev.commit()
     err = refused(cli, api_server)
-    assert 'namespaces "does-not-exist" not found' in err
+    assert "namespace(s) does-not-exist do not exist: nothing was written" in err
+    assert "set createNamespace: true in environments/dev/gitdeploy.yaml" in err
 
 
 def test_conflict(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
@@ -144,7 +145,7 @@ def test_unexpected_errors_exit_3_with_a_traceback_file(dev: ConfigRepo, cli,
 
 
 @pytest.mark.parametrize("args", [("diff",), ("diff", "dev", "--no-such-option"),
-                                  ("no-such-command",), ("diff", "dev", "-o", "yaml")])
+                                  ("no-such-command",), ("diff", "dev", "-o", "xml")])
 def test_a_wrong_command_line_exits_1_never_2(dev: ConfigRepo, cli, args: tuple[str, ...]
                                               ) -> None:
     result = cli(*args)

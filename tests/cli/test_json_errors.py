@@ -90,3 +90,23 @@ def test_diff_json_is_the_plan_document_as_is(dev: ConfigRepo, cli: Any) -> None
     plan = json.loads(result.stdout)
     assert plan["kind"] == "Plan" and plan["summary"]["create"] == 2
     assert result.stdout == json.dumps(plan, indent=2) + "\n"
+
+
+def test_an_error_document_says_where_the_problem_is(dev: ConfigRepo, cli: Any,
+                                                      api_server: TestApiServer) -> None:
+    dev.write("environments/dev/broken.yaml", "kind: ConfigMap\nmetadata: {name: a\n")
+    for command in (["render", "dev"], ["diff", "dev"], ["apply", "dev", "--yes"]):
+        result = cli(*command, "-o", "json")
+        assert result.exit_code == 1
+        error = error_document(result.stdout)
+        assert error["type"] == "LoadError"
+        assert (error["file"], error["line"]) == (None, None)  # the message names no file
+        assert error["problems"] == [{
+            "file": "environments/dev/broken.yaml", "line": 2, "column": None,
+            "message": error["details"][0]}]
+        assert error["details"][0].startswith("environments/dev/broken.yaml:2: ")
+    dev.write("environments/dev/broken.yaml", objects.configmap("a", {}))
+    dev.settings("dev", context="kind-dev", namespace="shop", prun=True)
+    error = error_document(cli("render", "dev", "-o", "json").stdout)
+    assert (error["type"], error["file"]) == ("SettingsError", "environments/dev/gitdeploy.yaml")
+    assert not any(r.is_write for r in api_server.requests)

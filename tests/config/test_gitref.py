@@ -150,3 +150,28 @@ def test_outside_a_git_repository(tmp_path: Path, kubeconfig, cli) -> None:
     no_ref = cli("render", "dev", "--ref", "HEAD", cwd=root)
     assert no_ref.exit_code == 1 and "is not in a git repository" in no_ref.stderr
     assert cli("apply", "dev", "--yes", "--allow-dirty", cwd=root).exit_code == 0
+
+
+def test_errors_reading_a_commit_name_the_commit(dev: ConfigRepo, cli) -> None:
+    """--ref and the base of an offline diff: a file that does not parse at that commit is
+    reported with the commit it was read from; the work tree's own errors need no commit."""
+    dev.write("environments/dev/broken.yaml", "kind: ConfigMap\nmetadata: {name: a\n")
+    broken = dev.commit("broken")
+    dev.write("environments/dev/broken.yaml", objects.configmap("a", {}))
+    dev.commit("fixed")
+    for args in (("render", "dev", "--ref", "HEAD~1"),
+                 ("diff", "dev", "--offline", "--base", "HEAD~1")):
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.splitlines()[0] == (
+            f"error: 1 problem(s) reading environment 'dev', at commit {broken[:7]} (HEAD~1)")
+        assert "environments/dev/broken.yaml:2:" in result.stderr  # where the { opened
+    dev.settings("dev", context="kind-dev", namespace="default", namspace="typo")
+    bad_settings = dev.commit("bad settings")
+    dev.settings("dev", context="kind-dev", namespace="default")
+    dev.commit("settings fixed")
+    message = cli("render", "dev", "--ref", bad_settings).stderr.splitlines()[0]
+    assert message.endswith(f", at commit {bad_settings[:7]} ({bad_settings})"), message
+    dev.write("environments/dev/broken.yaml", "kind: ConfigMap\nmetadata: {name: a\n")
+    assert cli("render", "dev").stderr.splitlines()[0] == (
+        "error: 1 problem(s) reading environment 'dev'")

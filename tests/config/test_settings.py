@@ -94,7 +94,7 @@ def test_unknown_environment_names_the_known_ones(repo: ConfigRepo, cli) -> None
         ("context: x\nwait:\n  timeout: 48h\n", "'wait.timeout' must be a duration"),
         ("context: x\nwait:\n  enabled: yes please\n", "'wait.enabled' must be true or false"),
         ("- context\n", "must be a mapping of settings"),
-        ("context: [x\n", "gitdeploy.yaml:2: not valid YAML"),
+        ("context: [x\n", "gitdeploy.yaml:1: not valid YAML"),
     ],
 )
 def test_settings_errors_name_key_and_file(repo: ConfigRepo, cli, content: str,
@@ -110,3 +110,33 @@ def test_no_environments_folder(tmp_path, cli) -> None:
     result = cli("envs", cwd=tmp_path)
     assert result.exit_code == 1
     assert "no 'environments/' folder" in result.stderr
+
+
+def test_envs_lists_an_environment_with_broken_settings_and_exits_1(repo: ConfigRepo,
+                                                                   cli) -> None:
+    repo.settings("dev", context="kind-dev", namespace="shop")
+    repo.settings("prod", context="prod", namspace="shop")  # misspelt
+    repo.settings("staging", context="kind-staging", namespace="shop")
+    result = cli("envs")
+    assert result.exit_code == 1
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == {"dev", "prod", "staging"}  # the others are listed all the same
+    assert rows["prod"][-2:] == ["broken", "settings"]
+    assert rows["dev"][1:3] == ["kind-dev", "shop"]
+    assert result.stderr.splitlines()[0] == "error: 1 environment(s) with broken settings: prod"
+    assert "environments/prod/gitdeploy.yaml" in result.stderr and "namspace" in result.stderr
+    as_json = cli("envs", "-o", "json")
+    assert as_json.exit_code == 1
+    docs = json.loads(as_json.stdout)  # one document: the list, not a second Error document
+    broken = {env["name"]: (env["broken"], env["error"]) for env in docs["environments"]}
+    assert broken["dev"] == (False, None) and broken["prod"][0] is True
+    assert "namspace" in broken["prod"][1]
+
+
+def test_piped_tables_are_never_wrapped(repo: ConfigRepo, cli) -> None:
+    server = "https://" + "a-very-long-api-server-name." * 4 + "example.com:6443"
+    repo.settings("dev", context="kind-dev", namespace="shop", cluster={"server": server})
+    [header, row] = cli("envs").stdout.splitlines()
+    assert len(row) > 120 and server in row.split()
+    assert header.split() == ["ENVIRONMENT", "CONTEXT", "NAMESPACE", "SERVER", "CLUSTER", "UID",
+                              "FLAGS"]

@@ -3,6 +3,7 @@ user can get (each naming the file)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,14 @@ from gitdeploy.errors import SettingsError
 SETTINGS = Path("environments/prod/gitdeploy.yaml")
 
 
-def error_of(text: str, path: Path = SETTINGS) -> str:
+def error_of(text: str, path: Path = SETTINGS, *, line: bool = False) -> str:
+    """The message of the one problem of `text`; without `line`, `path:N: ...` is shown as
+    `path: ...` (the lines have tests of their own)."""
     with pytest.raises(SettingsError) as caught:
         parse_settings(text, path)
-    return caught.value.message
+    message = caught.value.message
+    return message if line else re.sub(rf"^{re.escape(str(path))}:\d+: ", f"{path}: ",
+                                       message)
 
 
 def test_only_the_context_gives_every_default() -> None:
@@ -179,11 +184,46 @@ def test_bad_wait_timeout_names_the_key_the_format_and_the_value(written: str,
 
 
 def test_unknown_top_level_key_lists_the_known_keys() -> None:
-    message = error_of("context: x\nreplicas: 3\n")
-    assert message == (
-        f"{SETTINGS}: unknown key 'replicas' (known keys: context, namespace, cluster, "
+    message = error_of("context: x\nnodes: 3\n")
+    assert message.startswith(
+        f"{SETTINGS}: unknown key 'nodes' (known keys: context, namespace, cluster, "
         "protected, prune, suspend, exclude, state, history, lock, pruneSafety, orphans, "
-        "kubernetesVersion, kustomize, charts, wait, retries)")
+        "kubernetesVersion, ")  # and the keys of every part of the settings, in that order
+    known = message.removeprefix(f"{SETTINGS}: unknown key 'nodes' (known keys: ")[:-1]
+    documented = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    for key in known.split(", "):  # each in the table of docs/configuration.md, or its keys
+        assert f"`{key}`" in documented or f"`{key}." in documented, (
+            f"the settings key '{key}' is not documented")
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("context: x\nnamspace: shop\n", 2, "unknown key 'namspace' (did you mean 'namespace'?)"),
+    ("context: x\nwait:\n  timeuot: 5m\n", 3,
+     "unknown key 'wait.timeuot' (did you mean 'wait.timeout'?)"),
+    ("context: x\ncharts:\n  - release: web\n    chart: ./web\n    valueFiles: [a]\n", 5,
+     "unknown key 'charts[0].valueFiles' (did you mean 'charts[0].valuesFiles'?)"),
+    ("context: x\n\n\nprune: maybe\n", 4, "'prune' must be true or false, got 'maybe'"),
+    ("context: x\ncharts:\n  - chart: ./web\n", 3, "'charts[0].release' is required"),
+])
+def test_a_problem_names_its_line_and_a_misspelt_key_the_one_meant(text: str, line: int,
+                                                                    message: str) -> None:
+    assert error_of(text, line=True) == f"{SETTINGS}:{line}: {message}"
+
+
+def test_every_problem_of_a_file_comes_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings("namspace: shop\nprune: maybe\nkustomize:\n  loadRestrictor: nope\n"
+                       "  enableHlem: true\nwait: {timeout: soon}\n", SETTINGS)
+    assert caught.value.message == f"{SETTINGS}: 6 problems"
+    assert caught.value.details == [
+        f"{SETTINGS}:1: unknown key 'namspace' (did you mean 'namespace'?)",
+        f"{SETTINGS}:2: 'prune' must be true or false, got 'maybe'",
+        f"{SETTINGS}: missing required key 'context' (the kube context to use)",
+        f"{SETTINGS}:4: 'kustomize.loadRestrictor' must be rootOnly or none, got 'nope'",
+        f"{SETTINGS}:5: unknown key 'kustomize.enableHlem' (did you mean "
+        "'kustomize.enableHelm'?)",
+        f"{SETTINGS}:6: 'wait.timeout' must be a duration like 90s, 5m or 1h (at most 24h), "
+        "got 'soon'"]
 
 
 @pytest.mark.parametrize(
@@ -199,8 +239,8 @@ def test_unknown_top_level_key_lists_the_known_keys() -> None:
          "unknown key 'wait.seconds' (known keys: wait.enabled, wait.timeout)"),
         ("context: x\nhistory:\n  max: 5\n", "unknown key 'history.max' (known keys: "
          "history.keep)"),
-        ("context: x\ncharts:\n  - release: web\n    chart: ./web\n    valueFiles: [a]\n",
-         "unknown key 'charts[0].valueFiles' (known keys: charts[0].release, charts[0].chart, "
+        ("context: x\ncharts:\n  - release: web\n    chart: ./web\n    wait: true\n",
+         "unknown key 'charts[0].wait' (known keys: charts[0].release, charts[0].chart, "
          "charts[0].repo, charts[0].version, charts[0].namespace, charts[0].valuesFiles, "
          "charts[0].values, charts[0].includeCRDs, charts[0].hooks)"),
     ],
@@ -342,13 +382,13 @@ def test_a_document_that_is_not_a_mapping(text: str, kind: str) -> None:
 
 
 def test_invalid_yaml_names_the_file_and_line() -> None:
-    message = error_of("context: x\nnamespace: shop\ncluster: [unclosed\n")
-    assert message.startswith(f"{SETTINGS}:4: not valid YAML: ")
+    message = error_of("context: x\nnamespace: shop\ncluster: [unclosed\n", line=True)
+    assert message.startswith(f"{SETTINGS}:3: not valid YAML: ")  # where the [ opened
     assert "expected ',' or ']'" in message
 
 
 def test_a_tab_indent_is_invalid_yaml_with_its_line() -> None:
-    message = error_of("context: x\nwait:\n\ttimeout: 5m\n")
+    message = error_of("context: x\nwait:\n\ttimeout: 5m\n", line=True)
     assert message.startswith(f"{SETTINGS}:3: not valid YAML: ")
 
 

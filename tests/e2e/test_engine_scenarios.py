@@ -184,12 +184,13 @@ def warning_lines(cluster: Cluster, workload: str) -> list[str]:
              and e["involvedObject"].get("name", "").startswith(f"{workload}-")]
 
     def when(event: dict[str, Any]) -> str:
-        return str(event.get("lastTimestamp") or event.get("eventTime")
+        return str((event.get("series") or {}).get("lastObservedTime")
+                   or event.get("lastTimestamp") or event.get("eventTime")
                    or event["metadata"].get("creationTimestamp") or "")
 
     lines = []
     for event in sorted(about, key=when, reverse=True)[:3]:
-        count = event.get("count") or 1
+        count = (event.get("series") or {}).get("count") or event.get("count") or 1
         lines.append(f"{when(event)} {event['involvedObject']['kind']}/"
                      f"{event['involvedObject']['name']}: {event['reason']}: "
                      f"{event['message']}" + (f" (x{count})" if count > 1 else ""))

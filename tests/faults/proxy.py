@@ -320,6 +320,7 @@ class FaultProxy:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # not socketserver's 5: clients open many connections at once
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up, or a connection the proxy reset on purpose, is normal."""

@@ -34,6 +34,7 @@ from typer.testing import CliRunner
 from gitdeploy.cli.app import app
 from tests import manifests as m
 from tests.conftest import GIT_ENV, ConfigRepo, git
+from tests.faults.lost import lose
 from tests.faults.proxy import WRITE_METHODS, FaultConfig, FaultEvent, FaultProxy, Request
 from tests.kubeapi.server import RequestRecord, TestApiServer
 
@@ -234,11 +235,13 @@ class Step:
 
 
 def state_write(record: RequestRecord) -> bool:
-    """A write to gitdeploy's own state: its Lease, deploy records, ApplySet parent, who-am-I."""
+    """A write to gitdeploy's own state: its Lease, deploy records, ApplySet parent, sync
+    fingerprints, who-am-I."""
     ns = f"/namespaces/{NAMESPACE}"
     allowed = (
         rf"/apis/coordination\.k8s\.io/v1{ns}/leases(/gitdeploy-lock-{ENV})?",
-        rf"/api/v1{ns}/configmaps(/gitdeploy-record-{ENV}-\d+|/gitdeploy-applyset-{ENV})?",
+        rf"/api/v1{ns}/configmaps(/gitdeploy-record-{ENV}-\d+|/gitdeploy-applyset-{ENV}"
+        rf"|/gitdeploy-synced-{ENV})?",
         r"/apis/authentication\.k8s\.io/v1/selfsubjectreviews",
     )
     if not any(re.fullmatch(pattern, record.path) for pattern in allowed):
@@ -603,7 +606,7 @@ class Harness:
                 continue  # made by the test server's controllers (ReplicaSets, pods, events)
             if key[2] == NAMESPACE and (
                     key[3].startswith((f"gitdeploy-record-{ENV}-", f"gitdeploy-lock-{ENV}"))
-                    or key[3] == f"gitdeploy-applyset-{ENV}"):
+                    or key[3] in (f"gitdeploy-applyset-{ENV}", f"gitdeploy-synced-{ENV}")):
                 continue
             self.fail(UNTOUCHED, f"{run.describe()}: unexpected object {key} exists")
 
@@ -775,16 +778,7 @@ def lost_answer_step(h: Harness, target: str, retries: int | None) -> None:
     base = h.cli(f"{h.step}: v1 applied", "apply", ENV, "--yes", "-o", "json", direct=True)
     assert base.exit_code == 0, base.stderr
     v2 = h.commit("v2")
-    fired: list[Request] = []
-    matches_target = LOST_TARGETS[target]
-
-    def choose(request: Request) -> str | None:
-        if not fired and matches_target(request):
-            fired.append(request)
-            return "reset-after"
-        return None
-
-    h.proxy.choose = choose
+    fired = lose(h.proxy, LOST_TARGETS[target])
     try:
         deploy_step(h, Step(h.step, "v2", v2, "deploy", "v1"), "apply", ENV, "--yes", "--prune",
                     "-o", "json", *(("--retries", str(retries)) if retries is not None else ()))

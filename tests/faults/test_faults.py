@@ -2,8 +2,7 @@
 
 Each scenario of scenario.py runs for a fixed seed through the seeded fault proxy
 (tests/faults/proxy.py), each in a process of its own, all started at once (they mostly wait:
-on retries, stalls, a lock); what each finds is collected by group, and each group is then a
-test of its own, so that a group not yet implemented can be marked on its own:
+on retries, stalls, a lock); what each finds is collected by group:
 
 - report: the exit code and the JSON report tell the truth (exit 0 only if every object is
   live at the new content; a failed object is listed as failed, with a reason);
@@ -16,6 +15,8 @@ test of its own, so that a group not yet implemented can be marked on its own:
 - canary: the Secret's value, plain or base64, is in no stdout, stderr, job summary
   (GITHUB_STEP_SUMMARY) or stored object but the Secret itself;
 - scenario: the scenario was not vacuous (a real race, a signal while the apply ran).
+
+Each group is a test of its own, so that a failure names what broke.
 
 The scenarios: `main` (apply; a change applied with prune, failures on writes and one retry
 only; rollback; unlock of a stuck lock: each through ~12% faults of every kind, each followed by
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.faults.proxy import KINDS
-from tests.faults.scenario import GROUPS, LOCK, LOST_TARGETS, RECORD, REPORT
+from tests.faults.scenario import GROUPS, LOST_TARGETS
 from tests.faults.soak import Launched, Result, launch
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
@@ -45,27 +46,6 @@ LOST = ("lost", "lost-retried")  # --retries 0, and the environment's retries
 SCENARIOS = [*(("main", seed) for seed in MAIN_SEEDS), ("race", RACE_SEED),
              *((name, SIGNAL_SEED) for name in ("SIGINT", "SIGTERM", "SIGKILL")),
              *((name, 0) for name in LOST)]
-
-# Assertion groups of behaviour not finished yet -> reason: (scenario, group), or for the lost
-# answers (scenario, target, group). Each becomes a non-strict xfail of that group's test only.
-PENDING: dict[tuple[str, ...], str] = {
-    ("lost", "lease-take", LOCK): "a lease take whose answer is lost on the last attempt "
-        "is not resolved: the apply exits 1 and the lock stays held until it expires",
-    ("lost", "lease-release", REPORT): "a release whose answer is lost on the last attempt "
-        "is reported as not released (exit 1) although the lock is free",
-    ("lost", "prune", REPORT): "a prune DELETE whose answer is lost on the last attempt is "
-        "reported failed although the object is gone (no read-back as for applies)",
-    ("lost", "prune", RECORD): "same: the record says failed although every object is as "
-        "planned",
-    ("lost", "record", RECORD): "a record POST whose answer is lost on the last attempt is "
-        "reported as not written although it was",
-}
-
-
-def _groups(*scenario: str) -> list[object]:
-    return [pytest.param(group, id=group, marks=pytest.mark.xfail(
-        strict=False, reason=PENDING[(*scenario, group)]))
-        if (*scenario, group) in PENDING else group for group in GROUPS]
 
 
 def assert_group(result: Result, group: str) -> None:
@@ -108,7 +88,7 @@ def main_run(request: pytest.FixtureRequest, launched: dict[tuple[str, int], Lau
     return _result(launched, results, "main", int(request.param))
 
 
-@pytest.mark.parametrize("group", _groups("main"))
+@pytest.mark.parametrize("group", GROUPS)
 def test_apply_prune_rollback_unlock_under_faults(main_run: Result, group: str) -> None:
     assert_group(main_run, group)
 
@@ -134,7 +114,7 @@ def test_failures_were_met(launched: dict[tuple[str, int], Launched],
 
 
 # ---- two applies racing ---------------------------------------------------------------------
-@pytest.mark.parametrize("group", _groups("race"))
+@pytest.mark.parametrize("group", GROUPS)
 def test_a_second_apply_waits_for_the_lock_then_plans_again(
         launched: dict[tuple[str, int], Launched], results: dict[tuple[str, int], Result],
         group: str) -> None:
@@ -143,7 +123,7 @@ def test_a_second_apply_waits_for_the_lock_then_plans_again(
 
 # ---- SIGINT, SIGTERM, SIGKILL ---------------------------------------------------------------
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM", "SIGKILL"])
-@pytest.mark.parametrize("group", _groups("signal"))
+@pytest.mark.parametrize("group", GROUPS)
 def test_a_signal_at_a_random_moment(launched: dict[tuple[str, int], Launched],
                                      results: dict[tuple[str, int], Result], group: str,
                                      signal_name: str) -> None:
@@ -151,19 +131,9 @@ def test_a_signal_at_a_random_moment(launched: dict[tuple[str, int], Launched],
 
 
 # ---- an answer lost at the worst moment -----------------------------------------------------
-def _lost_cases() -> list[object]:
-    cases: list[object] = []
-    for scenario in LOST:
-        for target in LOST_TARGETS:
-            for group in GROUPS:
-                reason = PENDING.get((scenario, target, group))
-                marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-                cases.append(pytest.param(scenario, target, group, marks=marks,
-                                          id=f"{scenario}-{target}-{group}"))
-    return cases
-
-
-@pytest.mark.parametrize("scenario, target, group", _lost_cases())
+@pytest.mark.parametrize("scenario, target, group", [
+    pytest.param(scenario, target, group, id=f"{scenario}-{target}-{group}")
+    for scenario in LOST for target in LOST_TARGETS for group in GROUPS])
 def test_an_answer_lost(launched: dict[tuple[str, int], Launched],
                         results: dict[tuple[str, int], Result], scenario: str, target: str,
                         group: str) -> None:

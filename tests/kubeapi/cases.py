@@ -35,9 +35,10 @@ class Step:
     check: bool = True
     name: str = ""  # the step name, as the recording's (`stale` picks an older version)
     unchanged: tuple[str, ...] = ()  # dotted paths the same as in the previous step's answer
+    accept: str = "application/json"
 
     def exchange(self, case: str, seq: int) -> Exchange:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": self.accept}
         if self.content_type:
             headers["Content-Type"] = self.content_type
         return Exchange(scenario=case, step=self.name or f"step-{seq}", seq=seq, client="curl",
@@ -53,6 +54,9 @@ class Case:
     source: str  # the recorded pairs this is written from
     steps: tuple[Step, ...]
     xfail: str | None = None  # why the test server does not answer so yet
+    # The recorded cluster (no nodes, no scheduler: controllers.py) rather than the test
+    # server's default one-node world, for cases about what controllers write.
+    recorded_world: bool = False
 
 
 # ---- building blocks ------------------------------------------------------------------------
@@ -282,6 +286,122 @@ BAD_CAUSES = (
      'Invalid value: {"app":"y"}: `selector` does not match template `labels`'),
     ("spec.template.spec.containers[0].image", "Required value"),
 )
+
+AGGREGATED_ACCEPT = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+                     "application/json;g=apidiscovery.k8s.io;v=v2beta1;"
+                     "as=APIGroupDiscoveryList,application/json")
+TABLE_COLUMNS: Json = [
+    {"name": "Name", "type": "string", "format": "name", "description": (
+        "Name must be unique within a namespace. Is required when creating resources, although "
+        "some resources may allow a client to request the generation of an appropriate name "
+        "automatically. Name is primarily intended for creation idempotence and configuration "
+        "definition. Cannot be updated. More info: "
+        "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+     "priority": 0},
+    {"name": "Data", "type": "string", "format": "", "description": (
+        "Data contains the configuration data. Each key must consist of alphanumeric "
+        "characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the "
+        "BinaryData field. The keys stored in Data must not overlap with the keys in the "
+        "BinaryData field, this is enforced during validation process."), "priority": 0},
+    {"name": "Age", "type": "string", "format": "", "description": (
+        "CreationTimestamp is a timestamp representing the server time when this object was "
+        "created. It is not guaranteed to be set in happens-before order across separate "
+        "operations. Clients may not set this value. It is represented in RFC3339 form and is "
+        "in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
+        "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+        "api-conventions.md#metadata"), "priority": 0},
+]
+PROBE_EVENT: Json = {
+    "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "web-probe.1"},
+    "eventTime": "2026-01-01T00:00:00.000000Z", "reportingController": "default-scheduler",
+    "reportingInstance": "default-scheduler-probe", "action": "Scheduling",
+    "reason": "FailedScheduling",
+    "regarding": {"kind": "Pod", "namespace": NS, "name": "web-probe", "apiVersion": "v1"},
+    "note": "0/0 nodes are available: probe event written in the shape the scheduler uses.",
+    "type": "Warning"}
+PROBE_EVENT_MANAGED = entry("curl", "Update", {
+    "f:action": {}, "f:eventTime": {}, "f:note": {}, "f:reason": {}, "f:regarding": {},
+    "f:reportingController": {}, "f:reportingInstance": {}, "f:type": {}},
+    api_version="events.k8s.io/v1")
+
+
+def _workload(name: str, node_selector: dict[str, str] | None = None,
+              ports: bool = False) -> Json:
+    container: dict[str, Json] = {"name": "web", "image": "nginx:1.27"}
+    if ports:
+        container["ports"] = [{"containerPort": 8080}]
+    pod_spec: dict[str, Json] = {"containers": [container]}
+    if node_selector:
+        pod_spec = {"nodeSelector": node_selector, **pod_spec}
+    metadata: dict[str, Json] = {"name": name, "namespace": NS}
+    if node_selector:
+        metadata["labels"] = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec}}}
+
+
+# unschedulable-workload.jsonl#2 and delete-options.jsonl#4
+UNSCHEDULABLE_DEPLOYMENT = _workload("web", {"gitdeploy.io/no-such-node": "true"}, ports=True)
+ORPHAN_DEPLOYMENT = _workload("orphan")
+CONTROLLER_EVENT_FIELDS: Json = {
+    "f:count": {}, "f:firstTimestamp": {}, "f:involvedObject": {}, "f:lastTimestamp": {},
+    "f:message": {}, "f:reason": {}, "f:reportingComponent": {}, "f:source": {"f:component": {}},
+    "f:type": {}}
+
+
+def controller_event(about: str, kind: str, component: str, reason: str, note: str) -> Json:
+    """A kube-controller-manager core v1 Event as events.k8s.io/v1 serves it
+    (unschedulable-workload.jsonl#7)."""
+    return {"metadata": {"name": f"{about}.<event-suffix>", "namespace": NS, "uid": "<uid>",
+                         "resourceVersion": "<resourceVersion>", "creationTimestamp": "<time>",
+                         "managedFields": [entry("kube-controller-manager", "Update",
+                                                 CONTROLLER_EVENT_FIELDS)]},
+            "eventTime": None, "reportingController": component, "reason": reason,
+            "regarding": {"kind": kind, "namespace": NS, "name": about, "uid": "<uid>",
+                          "apiVersion": "apps/v1", "resourceVersion": "<resourceVersion>"},
+            "note": note, "type": "Normal", "deprecatedSource": {"component": component},
+            "deprecatedFirstTimestamp": "<time>", "deprecatedLastTimestamp": "<time>",
+            "deprecatedCount": 1}
+
+
+ORPHAN_LABELS: Json = {"app": "orphan", "pod-template-hash": "79c6b67544"}
+ORPHANED_REPLICA_SET: Json = {  # delete-options.jsonl#22
+    "metadata": {
+        "name": "orphan-79c6b67544", "namespace": NS, "uid": "<uid>",
+        "resourceVersion": "<resourceVersion>", "generation": 1, "creationTimestamp": "<time>",
+        "labels": ORPHAN_LABELS,
+        "annotations": {"deployment.kubernetes.io/desired-replicas": "1",
+                        "deployment.kubernetes.io/max-replicas": "2",
+                        "deployment.kubernetes.io/revision": "1"},
+        "managedFields": [
+            entry("kube-controller-manager", "Update", {
+                "f:metadata": {
+                    "f:annotations": {".": {}, "f:deployment.kubernetes.io/desired-replicas": {},
+                                      "f:deployment.kubernetes.io/max-replicas": {},
+                                      "f:deployment.kubernetes.io/revision": {}},
+                    "f:labels": {".": {}, "f:app": {}, "f:pod-template-hash": {}}},
+                "f:spec": {"f:replicas": {}, "f:selector": {}, "f:template": {
+                    "f:metadata": {"f:labels": {".": {}, "f:app": {}, "f:pod-template-hash": {}}},
+                    "f:spec": {"f:containers": {'k:{"name":"web"}': {
+                        ".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
+                        "f:resources": {}, "f:terminationMessagePath": {},
+                        "f:terminationMessagePolicy": {}}},
+                        "f:dnsPolicy": {}, "f:restartPolicy": {}, "f:schedulerName": {},
+                        "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}}},
+                api_version="apps/v1"),
+            {**entry("kube-controller-manager", "Update", {"f:status": {
+                "f:fullyLabeledReplicas": {}, "f:observedGeneration": {}, "f:replicas": {},
+                "f:terminatingReplicas": {}}}, api_version="apps/v1"),
+             "subresource": "status"}]},
+    "spec": {"replicas": 1, "selector": {"matchLabels": ORPHAN_LABELS},
+             "template": {"metadata": {"labels": ORPHAN_LABELS}, "spec": {
+                 "containers": [{**{"name": "web", "image": "nginx:1.27"},
+                                 **DEFAULTED_CONTAINER}],
+                 "restartPolicy": "Always", **DEFAULTED_POD_SPEC}}},
+    "status": {"replicas": 1, "fullyLabeledReplicas": 1, "terminatingReplicas": 0,
+               "observedGeneration": 1},
+}
 
 # ---- the cases ------------------------------------------------------------------------------
 CASES: tuple[Case, ...] = (
@@ -1019,5 +1139,139 @@ CASES: tuple[Case, ...] = (
                        {"reason": "FieldValueRequired" if message == "Required value"
                         else "FieldValueInvalid", "message": message, "field": field}
                        for field, message in BAD_CAUSES]}))),
+    ),
+    Case(
+        "custom-resource-list-has-an-empty-continue",
+        "crd-establish-and-cr.jsonl#16 and cluster-scoped-cr.jsonl#9: the list of a custom "
+        "resource, unstructured: items with kind and apiVersion, keys in alphabetical order, "
+        "`continue` always there (empty without `limit`, normalised like a token)",
+        steps=(namespace_step(),
+         apply(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_NAME}",
+               WIDGET_CRD, status=201, check=False),
+         apply(f"/apis/fid-<run>.example.com/v1/namespaces/{NS}/widgets/gear",
+               {"apiVersion": "fid-<run>.example.com/v1", "kind": "Widget",
+                "metadata": {"name": "gear", "namespace": NS}, "spec": {"size": 3}},
+               status=201, check=False),
+         get(f"/apis/fid-<run>.example.com/v1/namespaces/{NS}/widgets", answer={
+             "apiVersion": "fid-<run>.example.com/v1", "items": [{
+                 "apiVersion": "fid-<run>.example.com/v1", "kind": "Widget", "metadata": {
+                     "creationTimestamp": "<time>", "generation": 1, "managedFields": [{
+                         "apiVersion": "fid-<run>.example.com/v1", "fieldsType": "FieldsV1",
+                         "fieldsV1": {"f:spec": {"f:size": {}}}, "manager": "gitdeploy",
+                         "operation": "Apply", "time": "<time>"}],
+                     "name": "gear", "namespace": NS, "resourceVersion": "<resourceVersion>",
+                     "uid": "<uid>"},
+                 "spec": {"size": 3}}],
+             "kind": "WidgetList",
+             "metadata": {"continue": "<continue>", "resourceVersion": "<resourceVersion>"}})),
+    ),
+    Case(
+        "a-list-sent-to-a-create-is-a-400",
+        "list-kind.jsonl#3: the body is decoded as the kind it says it is, and a List does not "
+        "convert to a ConfigMap",
+        steps=(namespace_step(),
+         Step("POST", CM_PATH, {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": [
+             configmap("one", {"a": "1"}), configmap("two", {"b": "2"})]},
+              {"dryRun": "All"}, "application/json", 400, status_failure(
+                  400, "BadRequest", 'List in version "v1" cannot be handled as a ConfigMap: '
+                  "converting (v1.List) to (core.ConfigMap): unknown conversion"))),
+    ),
+    Case(
+        "kubectl-get-is-answered-with-a-table",
+        "list-selectors.jsonl#47: kubectl asks for a meta.k8s.io/v1 Table; columns from the "
+        "ConfigMap printer, one row per object with its metadata as PartialObjectMetadata",
+        steps=(namespace_step(),
+         Step("POST", CM_PATH, configmap("a", {"k": "a"}, labels={"app": "web", "env": "prod"}),
+              content_type="application/json", status=201, check=False),
+         Step("GET", CM_PATH, query={"labelSelector": "env in (prod)", "limit": "500"},
+              accept="application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;"
+                     "v=v1beta1;g=meta.k8s.io,application/json",
+              answer={"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+                      "metadata": {"resourceVersion": "<resourceVersion>"},
+                      "columnDefinitions": TABLE_COLUMNS, "rows": [{
+                          "cells": ["a", 1, "0s"], "object": {
+                              "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                              "metadata": {
+                                  "name": "a", "namespace": NS, "uid": "<uid>",
+                                  "resourceVersion": "<resourceVersion>",
+                                  "creationTimestamp": "<time>",
+                                  "labels": {"app": "web", "env": "prod"},
+                                  "managedFields": [entry("curl", "Update", {
+                                      "f:data": {".": {}, "f:k": {}},
+                                      "f:metadata": {"f:labels": {
+                                          ".": {}, "f:app": {}, "f:env": {}}}})]}}}]})),
+    ),
+    Case(
+        "a-cached-openapi-document-is-a-304",
+        "immutable-fields.jsonl#15 and discovery.jsonl#17: kubectl asks again with the ETag "
+        "it has; the same document is a 304, with no body and no content type",
+        steps=(Step("GET", "/openapi/v3", accept="application/json, */*", status=304,
+                    answer={"<openapi-document-omitted>": "", "bytes": 0}),
+               Step("GET", "/api", status=304, accept=AGGREGATED_ACCEPT)),
+    ),
+    Case(
+        "an-events-k8s-io-event-is-a-core-event",
+        "unschedulable-workload.jsonl#9 and #10: one storage for both Event APIs; written "
+        "through events.k8s.io/v1, read through core v1 converted, its managedFields as "
+        "written; a name a client chose keeps its suffix",
+        steps=(namespace_step(),
+         Step("POST", f"/apis/events.k8s.io/v1/namespaces/{NS}/events", PROBE_EVENT,
+              content_type="application/json", status=201, answer={
+                  "kind": "Event", "apiVersion": "events.k8s.io/v1",
+                  "metadata": {"name": "web-probe.1", "namespace": NS, "uid": "<uid>",
+                               "resourceVersion": "<resourceVersion>",
+                               "creationTimestamp": "<time>",
+                               "managedFields": [PROBE_EVENT_MANAGED]},
+                  **{k: v for k, v in PROBE_EVENT.items()
+                     if k not in ("apiVersion", "kind", "metadata")},
+                  "deprecatedSource": {}, "deprecatedFirstTimestamp": None,
+                  "deprecatedLastTimestamp": None}),
+         get(f"/api/v1/namespaces/{NS}/events", query={"fieldSelector": "type=Warning"},
+             answer={"kind": "EventList", "apiVersion": "v1",
+                     "metadata": {"resourceVersion": "<resourceVersion>"}, "items": [{
+                         "metadata": {"name": "web-probe.1", "namespace": NS, "uid": "<uid>",
+                                      "resourceVersion": "<resourceVersion>",
+                                      "creationTimestamp": "<time>",
+                                      "managedFields": [PROBE_EVENT_MANAGED]},
+                         "involvedObject": PROBE_EVENT["regarding"],
+                         "reason": "FailedScheduling", "message": PROBE_EVENT["note"],
+                         "source": {}, "firstTimestamp": None, "lastTimestamp": None,
+                         "type": "Warning", "eventTime": "2026-01-01T00:00:00.000000Z",
+                         "action": "Scheduling", "reportingComponent": "default-scheduler",
+                         "reportingInstance": "default-scheduler-probe"}]})),
+    ),
+    Case(
+        "no-scheduler-no-failed-scheduling-event",
+        "unschedulable-workload.jsonl#6 and #7: without a scheduler, a pod that fits no node "
+        "gets no Warning event; the controllers' core v1 Events, read through "
+        "events.k8s.io/v1, with generated pod names and event name suffixes",
+        recorded_world=True,
+        steps=(namespace_step(),
+         apply(f"{DEPLOY_PATH}/web", UNSCHEDULABLE_DEPLOYMENT, status=201, check=False),
+         get(f"/api/v1/namespaces/{NS}/events", query={"fieldSelector": "type=Warning"},
+             answer={"kind": "EventList", "apiVersion": "v1",
+                     "metadata": {"resourceVersion": "<resourceVersion>"}, "items": []}),
+         get(f"/apis/events.k8s.io/v1/namespaces/{NS}/events", answer={
+             "kind": "EventList", "apiVersion": "events.k8s.io/v1",
+             "metadata": {"resourceVersion": "<resourceVersion>"}, "items": [
+                 controller_event("web-7c7cbd59b8", "ReplicaSet", "replicaset-controller",
+                                  "SuccessfulCreate", "Created pod: web-7c7cbd59b8-<generated>"),
+                 controller_event("web", "Deployment", "deployment-controller",
+                                  "ScalingReplicaSet",
+                                  "Scaled up replica set web-7c7cbd59b8 from 0 to 1")]})),
+    ),
+    Case(
+        "orphaned-replica-set-loses-its-owner-reference-and-managed-field",
+        "delete-options.jsonl#12 and #22: the garbage collector's patch takes the owner "
+        "reference and its managedFields entry away",
+        recorded_world=True,
+        steps=(namespace_step(),
+         apply(f"{DEPLOY_PATH}/orphan", ORPHAN_DEPLOYMENT, status=201, check=False),
+         delete(f"{DEPLOY_PATH}/orphan", options={"kind": "DeleteOptions", "apiVersion": "v1",
+                                                  "propagationPolicy": "Orphan"}),
+         get(f"/apis/apps/v1/namespaces/{NS}/replicasets", answer={
+             "kind": "ReplicaSetList", "apiVersion": "apps/v1",
+             "metadata": {"resourceVersion": "<resourceVersion>"},
+             "items": [ORPHANED_REPLICA_SET]})),
     ),
 )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.kubeapi import controllers, decoding, fields, patching
+from tests.kubeapi import controllers, decoding, events, fields, patching
 from tests.kubeapi.controllers import StatusScript
 from tests.kubeapi.defaults import (
     initial_status,
@@ -135,13 +135,91 @@ class Cluster:
         self._ips = itertools.count(10)
         self.crd_establish_delay = 0.0
         self.rollout_delay = 0.5  # seconds for the simulated controllers (controllers.py)
-        self.nodes = 1  # 0: no nodes and no scheduler, as the recorded cluster (controllers.py)
+        # A kube-scheduler places pods on the Nodes (`nodes`, below); the recorded cluster had
+        # neither (`nodes = 0`, `scheduler = False`): the worlds of controllers.py.
+        self.scheduler = True
         self.status_scripts: dict[Key, StatusScript] = {}
         self._changed_at: dict[Key, float] = {}
-        self._event_names = itertools.count(1)
+        # Names the server made up (generateName, the pods of ReplicaSets): name -> prefix.
+        self.generated_names: dict[str, str] = {}
+        # The recorders' caches (events.py): what an Event already says -> its name.
+        self.legacy_events: dict[Any, str] = {}
+        self.event_series: dict[Any, str] = {}
         self._established_at: dict[str, float] = {}
         for name in INITIAL_NAMESPACES:
             self.create_namespace(name)
+        self.nodes = 1
+
+    # ---- the world ---------------------------------------------------------------------
+    @property
+    def nodes(self) -> int:
+        """How many Nodes the cluster has (`node-1` ...; each runs what is scheduled on it)."""
+        with self.lock:
+            return sum(1 for key in self.objects if key[:2] == ("", "nodes"))
+
+    @nodes.setter
+    def nodes(self, count: int) -> None:
+        with self.lock:
+            rtype = self.types[("", "nodes")]
+            wanted = [f"node-{index}" for index in range(1, count + 1)]
+            for key in [k for k in self.objects if k[:2] == ("", "nodes")]:
+                if key[3] not in wanted:
+                    self._remove(rtype, "", key[3])
+            for name in wanted:
+                if ("", "nodes", "", name) not in self.objects:
+                    self._update_write(rtype, "v1", "", name, None, _node(name), "kubelet",
+                                       False)
+
+    def reschedule(self) -> None:
+        """What kube-scheduler does with unschedulable pods every five minutes: try them
+        again (the same failure is a series on its FailedScheduling event)."""
+        with self.lock:
+            controllers.reschedule(self)
+
+    def bind(self, namespace: str, pod: str, target: Obj, dry_run: bool,
+             annotations: dict[str, str]) -> None:
+        """A Binding: the pod assigned to the target node (nodeName, PodScheduled=True), as
+        the pod registry's binding storage does it: straight to storage, without a
+        managedFields entry."""
+        with self.lock:
+            problems = []
+            if target.get("kind") and target["kind"] != "Node":
+                problems.append(f'target.kind: Unsupported value: "{target["kind"]}": '
+                                'supported values: "Node", "<empty>"')
+            if not target.get("name"):
+                problems.append("target.name: Required value")
+            if problems:  # an error that is no Status: a 500 without a reason
+                raise ApiError(500, "", problems[0] if len(problems) == 1
+                               else "[" + ", ".join(problems) + "]")
+            rtype = self.types[("", "pods")]
+            key = ("", "pods", namespace, pod)
+            old = self.objects.get(key)
+            if old is None:
+                raise ApiError.not_found("", "pods", pod)
+            spec = old.get("spec") or {}
+            problem = None
+            if old["metadata"].get("deletionTimestamp"):
+                problem = f"pod {pod} is being deleted, cannot be assigned to a host"
+            elif spec.get("nodeName"):
+                problem = f'pod {pod} is already assigned to node "{spec["nodeName"]}"'
+            elif spec.get("schedulingGates"):
+                problem = f"pod {pod} has non-empty .spec.schedulingGates"
+            if problem:
+                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding '
+                               f'"{pod}": {problem}', {"name": pod, "kind": "pods/binding"})
+            if dry_run:
+                return
+            new = copy.deepcopy(old)
+            new["spec"]["nodeName"] = str(target["name"])
+            if annotations:
+                new["metadata"]["annotations"] = {
+                    **(new["metadata"].get("annotations") or {}), **annotations}
+            new["status"] = controllers.with_condition(new.get("status") or {}, {
+                "type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                "lastTransitionTime": _now()})
+            new["metadata"]["resourceVersion"] = str(next(self._versions))
+            self.objects[key] = new
+            controllers.after_write(self, rtype, key, old)
 
     # ---- types -------------------------------------------------------------------------
     def served_types(self) -> list[ResourceType]:
@@ -159,10 +237,20 @@ class Cluster:
     def kube_system_uid(self) -> str:
         return str(self.objects[("", "namespaces", "", "kube-system")]["metadata"]["uid"])
 
+    # ---- storage -----------------------------------------------------------------------
+    def key(self, rtype: ResourceType, namespace: str, name: str) -> Key:
+        """Where an object is kept: events.k8s.io Events with the core v1 ones (events.py)."""
+        return (*events.storage_of(rtype.group, rtype.plural), namespace, name)
+
+    def lookup(self, rtype: ResourceType, namespace: str, name: str) -> Obj | None:
+        """The stored object as `rtype`'s API has it, or None."""
+        obj = self.objects.get(self.key(rtype, namespace, name))
+        return None if obj is None else events.served_shape(rtype, obj)
+
     # ---- reads -------------------------------------------------------------------------
     def get(self, rtype: ResourceType, version: str, namespace: str, name: str) -> Obj:
         with self.lock:
-            obj = self.objects.get((rtype.group, rtype.plural, namespace, name))
+            obj = self.lookup(rtype, namespace, name)
             if obj is None:
                 raise ApiError.not_found(rtype.group, rtype.plural, name)
             return self._present(rtype, version, obj)
@@ -195,9 +283,11 @@ class Cluster:
                         "specifying resource version is not allowed when using continue")
                 list_version = str(token_version)
             within_namespace = namespace is not None or not rtype.namespaced
-            keyed = sorted(((name if within_namespace else f"{ns}/{name}", obj)
+            stored = events.storage_of(rtype.group, rtype.plural)
+            keyed = sorted(((name if within_namespace else f"{ns}/{name}",
+                             events.served_shape(rtype, obj))
                             for (group, plural, ns, name), obj in self.objects.items()
-                            if group == rtype.group and plural == rtype.plural
+                            if (group, plural) == stored
                             and (namespace is None or ns == namespace)),
                            key=lambda pair: pair[0])
             keyed = [(key, obj) for key, obj in keyed if key >= start]
@@ -239,22 +329,14 @@ class Cluster:
             }
 
     def record_event(self, namespace: str, involved: Obj, reason: str, message: str,
-                     type_: str = "Warning") -> None:
-        """Store an Event about `involved` (kind, name, and uid if known), as a controller or
-        the scheduler would."""
+                     type_: str = "Warning", component: str = "default-scheduler") -> Obj:
+        """Store an Event about `involved` (kind, name, and uid if known) as client-go's
+        recorder writes it for `component` (events.record_legacy): the same event again
+        raises the count of the first."""
         with self.lock:
-            name = f"{involved['name']}.{next(self._event_names):x}"
-            now = _now()
-            self.objects[("", "events", namespace, name)] = {
-                "apiVersion": "v1", "kind": "Event",
-                "metadata": {"name": name, "namespace": namespace, "uid": str(uuid.uuid4()),
-                             "creationTimestamp": now,
-                             "resourceVersion": str(next(self._versions))},
-                "involvedObject": {"apiVersion": "v1", "namespace": namespace, **involved},
-                "reason": reason, "message": message, "type": type_, "count": 1,
-                "firstTimestamp": now, "lastTimestamp": now,
-                "source": {"component": "default-scheduler"},
-            }
+            return events.record_legacy(
+                self, {"apiVersion": "v1", "namespace": namespace, **involved}, reason,
+                message, component, type_)
 
     def _present(self, rtype: ResourceType, version: str, obj: Obj,
                  created: bool = False) -> Obj:
@@ -278,7 +360,7 @@ class Cluster:
             if not name:
                 raise ApiError(422, "Invalid", f"{rtype.kind} \"\" is invalid: metadata.name: "
                                "Required value: name or generateName is required")
-            if (rtype.group, rtype.plural, namespace, name) in self.objects:
+            if self.key(rtype, namespace, name) in self.objects:
                 raise ApiError.already_exists(rtype.group, rtype.plural, name)
             new = copy.deepcopy(body)
             return self._update_write(rtype, version, namespace, name, None, new, manager,
@@ -290,7 +372,8 @@ class Cluster:
         prefix = prefix[:MAX_GENERATED_NAME_LENGTH]
         while True:
             name = prefix + "".join(secrets.choice(NAME_ALPHABET) for _ in range(5))
-            if (rtype.group, rtype.plural, namespace, name) not in self.objects:
+            if self.key(rtype, namespace, name) not in self.objects:
+                self.generated_names[name] = prefix
                 return name
 
     def replace(self, rtype: ResourceType, version: str, namespace: str, name: str, body: Obj,
@@ -305,7 +388,7 @@ class Cluster:
                 raise ApiError.bad_request(f"the name of the object ({given}) does not match "
                                            f"the name on the URL ({name})")
             rv = _resource_version(body)
-            old = self.objects.get((rtype.group, rtype.plural, namespace, name))
+            old = self.lookup(rtype, namespace, name)
             if old is None:
                 if (rtype.group, rtype.kind) not in CREATE_ON_UPDATE:
                     raise ApiError.not_found(rtype.group, rtype.plural, name)
@@ -384,7 +467,7 @@ class Cluster:
             if given != name:
                 raise ApiError.bad_request(f"the name of the object ({given}) does not match "
                                            f"the name on the URL ({name})")
-            old = self.objects.get((rtype.group, rtype.plural, namespace, name))
+            old = self.lookup(rtype, namespace, name)
             schema = self.schema(rtype, version)
             decoding.check_applied(rtype.group, version, rtype.kind, rtype.builtin, namespace,
                                    name, applied, schema)
@@ -459,6 +542,25 @@ class Cluster:
             return _scale_of(self._update_write(rtype, version, namespace, name, old, new,
                                                 manager, dry_run, "scale"))
 
+    def update_status(self, rtype: ResourceType, version: str, namespace: str, name: str,
+                      change: Callable[[Obj], Obj], manager: str, dry_run: bool) -> Obj:
+        """A PUT or patch of the `/status` subresource, as a controller writes it: only the
+        new object's `status` is kept; spec and metadata changes are ignored, and the
+        generation stays (the managedFields entry is the manager's, for `status`)."""
+        with self.lock:
+            old = self._existing(rtype, namespace, name)
+            changed = change(self._present(rtype, version, old))
+            if not isinstance(changed, dict):
+                raise ApiError.bad_request("the patched object is not an object")
+            self._check_version(rtype, name, old, _resource_version(changed))
+            new = copy.deepcopy(old)
+            if "status" in changed:
+                new["status"] = changed["status"]
+            else:
+                new.pop("status", None)
+            return self._update_write(rtype, version, namespace, name, old, new, manager,
+                                      dry_run, "status")
+
     def schema(self, rtype: ResourceType, version: str) -> fields.Schema:
         if rtype.builtin:
             return fields.Schema(True)
@@ -512,8 +614,8 @@ class Cluster:
             if options.dry_run:
                 return self._present(rtype, version, new)
             metadata["resourceVersion"] = str(next(self._versions))
-            key = (rtype.group, rtype.plural, namespace, name)
-            self.objects[key] = new
+            key = self.key(rtype, namespace, name)
+            self.objects[key] = events.stored_shape(rtype, new)
             answer = self._present(rtype, version, new)
             self._collect(rtype, key)
             return answer
@@ -588,7 +690,7 @@ class Cluster:
 
     # ---- internals ---------------------------------------------------------------------
     def _existing(self, rtype: ResourceType, namespace: str, name: str) -> Obj:
-        old = self.objects.get((rtype.group, rtype.plural, namespace, name))
+        old = self.lookup(rtype, namespace, name)
         if old is None:
             raise ApiError.not_found(rtype.group, rtype.plural, name)
         return old
@@ -682,13 +784,13 @@ class Cluster:
             metadata["resourceVersion"] = old["metadata"]["resourceVersion"]
             return self._present(rtype, version, new)
         metadata["resourceVersion"] = str(next(self._versions))
-        key = (rtype.group, rtype.plural, namespace, name)
-        self.objects[key] = new
+        key = self.key(rtype, namespace, name)
+        self.objects[key] = events.stored_shape(rtype, new)
         if old is None or _spec(old) != _spec(new):
             self._changed_at[key] = time.monotonic()
         self._after_store(rtype, old, new)
         answer = self._present(rtype, version, new, created=old is None)
-        controllers.after_write(self, rtype, key, old)
+        controllers.after_write(self, self.types[key[:2]], key, old)
         self._collect(rtype, key)
         if namespace and self.terminating(namespace):
             self._finish_namespaces()
@@ -716,7 +818,7 @@ class Cluster:
 
     def _remove(self, rtype: ResourceType, namespace: str, name: str,
                 policy: str | None = None) -> None:
-        obj = self.objects.pop((rtype.group, rtype.plural, namespace, name))
+        obj = self.objects.pop(self.key(rtype, namespace, name))
         if rtype.kind == "Namespace":
             for key in [k for k in self.objects if k[2] == name]:
                 del self.objects[key]
@@ -732,10 +834,16 @@ class Cluster:
             if not any(r.get("uid") == uid for r in refs) or key not in self.objects:
                 continue
             if policy == "Orphan":
+                # The garbage collector's patch, as kube-controller-manager: the reference
+                # goes, and with it its entry in managedFields (delete-options.jsonl#22).
+                orphaned = copy.deepcopy(dependent)
                 kept = [r for r in refs if r.get("uid") != uid]
-                dependent["metadata"]["ownerReferences"] = kept
+                orphaned["metadata"]["ownerReferences"] = kept
                 if not kept:
-                    del dependent["metadata"]["ownerReferences"]
+                    del orphaned["metadata"]["ownerReferences"]
+                dependent_type = self.types[(key[0], key[1])]
+                self._update_write(dependent_type, dependent_type.versions[0], key[2], key[3],
+                                   dependent, orphaned, "kube-controller-manager", False)
             else:
                 self._remove(self.types[(key[0], key[1])], key[2], key[3], policy)
 
@@ -746,6 +854,28 @@ class Cluster:
 
 def _spec(obj: Obj) -> Obj:
     return {k: v for k, v in obj.items() if k not in {"metadata", "status"}}
+
+
+def _node(name: str) -> Obj:
+    """A Node as its kubelet registers it: the well-known labels, ready. Not in the recording
+    (its cluster had none)."""
+    now = _now()
+    return {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": {
+            "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux"}},
+        "spec": {},
+        "status": {
+            "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+            "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+            "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": now,
+                            "lastTransitionTime": now, "reason": "KubeletReady",
+                            "message": "kubelet is posting ready status"}],
+            "nodeInfo": {"kubeletVersion": "v1.36.2", "operatingSystem": "linux",
+                         "architecture": "amd64"}},
+    }
 
 
 def _same(old: Obj, new: Obj) -> bool:

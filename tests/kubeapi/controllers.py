@@ -11,16 +11,34 @@ is left to do:
 - the replica set controller: pods, and the ReplicaSet's status;
 - the CRD controllers: names accepted and the CRD established (`Cluster.crd_establish_delay`
   later, when it is set);
-- the scheduler, when the cluster has nodes: a FailedScheduling warning for a workload whose
-  pods fit no node, once per change of its spec.
+- the scheduler (`Cluster.scheduler`), as kube-scheduler does it: each new pod is tried once
+  against the Nodes (`nodeName`, `nodeSelector`, required node affinity, taints,
+  `spec.unschedulable`; resources are not counted). A pod that fits is bound to the node (the
+  Binding API: `nodeName` and PodScheduled=True) with a `Scheduled` event; one that fits no
+  node gets PodScheduled=False (Unschedulable) with the scheduler's message and one
+  `FailedScheduling` Warning event, `0/1 nodes are available: 1 node(s) didn't match Pod's
+  node affinity/selector. no new claims to deallocate, preemption: 0/1 nodes are available: 1
+  Preemption is not helpful for scheduling.`. Events are written as the scheduler's recorder
+  writes them: through events.k8s.io/v1, and an event the same as one before (same pod,
+  reason, action) is a `series` on it, never a new Event (events.py). An unschedulable pod is
+  tried again when a Node changes, or when a test calls `Cluster.reschedule()` (what
+  kube-scheduler does with every unschedulable pod after five minutes); nothing else makes
+  new FailedScheduling events: changing a workload makes new pods, and events about them.
 
-`Cluster.nodes`: 1 (the default), a node that runs what is scheduled on it: a workload becomes
-ready `Cluster.rollout_delay` seconds after its spec last changed (its status computed when it
-is read), a Job completes, a claim binds; a pod template with a `nodeSelector` fits no node,
-its workload stays unavailable. 0: the recorded
-cluster (../shared/apiserver-traces/README.md), with no nodes and no scheduler: pods stay
-Pending, a Deployment of replicas > 0 never becomes available. Tests can replace any object's
-status with a script of their own (`Cluster.status_scripts`).
+The worlds:
+
+- one node and a scheduler (the default: `Cluster.nodes` 1, `Cluster.scheduler` True): the
+  node runs what is scheduled on it: a workload becomes ready `Cluster.rollout_delay` seconds
+  after its spec last changed (its status computed when it is read), a Job completes, a claim
+  binds; a workload whose pod template fits no node stays unavailable, its pods Pending with
+  their FailedScheduling events;
+- no nodes and no scheduler (`nodes = 0`, `scheduler = False`): the recorded cluster
+  (../shared/apiserver-traces/README.md): pods stay Pending with no condition and no event
+  from a scheduler, a Deployment of replicas > 0 never becomes available;
+- a scheduler but no node (`nodes = 0`): pods fail to schedule with `no nodes available to
+  schedule pods`.
+
+Tests can replace any object's status with a script of their own (`Cluster.status_scripts`).
 """
 
 from __future__ import annotations
@@ -36,7 +54,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tests.kubeapi import fields
+from tests.kubeapi import events, fields
 from tests.kubeapi.defaults import NAME_ALPHABET
 from tests.kubeapi.errors import ApiError
 
@@ -50,7 +68,6 @@ Key = tuple[str, str, str, str]  # group, plural, namespace, name
 StatusScript = Callable[[Obj, float], Obj | None]
 CONTROLLED = {("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"),
               ("batch", "Job"), ("", "PersistentVolumeClaim")}
-UNSCHEDULABLE = "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
 MANAGER = "kube-controller-manager"
 REVISION = "deployment.kubernetes.io/revision"
 DESIRED = "deployment.kubernetes.io/desired-replicas"
@@ -81,9 +98,13 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def unschedulable(obj: Obj) -> bool:
-    template = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
-    return bool(template.get("nodeSelector"))
+def runs(cluster: Cluster, obj: Obj) -> bool:
+    """Whether the pods of a workload (`obj`, or a pod template's spec) can run: a scheduler
+    places them on a node."""
+    spec = obj.get("spec") or {}
+    if "template" in spec:
+        spec = (spec.get("template") or {}).get("spec") or {}
+    return cluster.scheduler and fitting_node(cluster, spec)[0] is not None
 
 
 # ---- the work queue -------------------------------------------------------------------------
@@ -91,6 +112,7 @@ def unschedulable(obj: Obj) -> bool:
 class _Queue:
     keys: list[Key] = field(default_factory=list)
     running: bool = False
+    retry: set[Key] = field(default_factory=set)  # unschedulable pods to try again
 
 
 _QUEUES: weakref.WeakKeyDictionary[Any, _Queue] = weakref.WeakKeyDictionary()
@@ -101,9 +123,12 @@ def after_write(cluster: Cluster, rtype: ResourceType, key: Key, old: Obj | None
     wake up, until nothing is left to do."""
     queue = _QUEUES.setdefault(cluster, _Queue())
     new = cluster.objects.get(key)
-    if new is not None and (old is None or _spec(old) != _spec(new)):
-        _schedule(cluster, rtype, new)
     _enqueue(queue, key)
+    if key[:2] == ("", "nodes") and new is not None and (old is None or _spec(old) != _spec(
+            new) or old["metadata"].get("labels") != new["metadata"].get("labels")):
+        for pod_key in _pending_pods(cluster):  # a node that changed may fit them now
+            queue.retry.add(pod_key)
+            _enqueue(queue, pod_key)
     if new is not None:
         for ref in new["metadata"].get("ownerReferences") or []:
             if ref.get("controller") and ref.get("kind") in ("ReplicaSet", "Deployment"):
@@ -122,6 +147,20 @@ def after_write(cluster: Cluster, rtype: ResourceType, key: Key, old: Obj | None
         _CLOCK.times.pop()
         queue.running = False
         queue.keys.clear()
+        queue.retry.clear()
+
+
+def reschedule(cluster: Cluster) -> None:
+    """Try every unschedulable pod again, as kube-scheduler does after five minutes: the
+    same failure again is a series on its event."""
+    queue = _QUEUES.setdefault(cluster, _Queue())
+    pending = _pending_pods(cluster)
+    if not pending:
+        return
+    queue.retry.update(pending)
+    for key in pending[1:]:
+        _enqueue(queue, key)
+    after_write(cluster, cluster.types[("", "pods")], pending[0], cluster.objects[pending[0]])
 
 
 def _enqueue(queue: _Queue, key: Key) -> None:
@@ -138,6 +177,10 @@ def _sync(cluster: Cluster, key: Key) -> None:
             _sync_replicaset(cluster, key)
         elif (group, plural) == ("apiextensions.k8s.io", "customresourcedefinitions"):
             _sync_crd(cluster, key)
+        elif (group, plural) == ("", "pods"):
+            queue = _QUEUES.setdefault(cluster, _Queue())
+            _schedule_pod(cluster, key, retry=key in queue.retry)
+            queue.retry.discard(key)
     except ApiError:
         pass  # a controller's write refused (a namespace terminating): it gives up
 
@@ -211,33 +254,161 @@ def _update(cluster: Cluster, key: Key, change: Callable[[Obj], None]) -> None:
 def _event(cluster: Cluster, involved: Obj, api_version: str, reason: str, message: str,
            component: str, type_: str = "Normal") -> None:
     """An Event as client-go's recorder writes it (unschedulable-workload.jsonl#5)."""
-    metadata = involved["metadata"]
-    now = _now()
-    body = {
-        "apiVersion": "v1", "kind": "Event",
-        "metadata": {"name": f"{metadata['name']}.{random.getrandbits(64):016x}"[:63],
-                     "namespace": metadata.get("namespace") or "default"},
-        "involvedObject": {"kind": involved.get("kind"), "namespace": metadata.get("namespace"),
-                           "name": metadata["name"], "uid": metadata.get("uid"),
-                           "apiVersion": api_version,
-                           "resourceVersion": metadata.get("resourceVersion")},
-        "reason": reason, "message": message, "source": {"component": component},
-        "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type_,
-        "eventTime": None, "reportingComponent": component, "reportingInstance": "",
-    }
-    _create(cluster, "", "events", body)
+    events.record_legacy(cluster, events.reference(involved, api_version), reason, message,
+                         component, type_, now=_now())
 
 
-def _schedule(cluster: Cluster, rtype: ResourceType, obj: Obj) -> None:
-    """The scheduler's warning for a workload whose pods fit no node: one per change of its
-    spec, about a pod of it (named as a Deployment's pods are)."""
-    if not cluster.nodes or (rtype.group, rtype.kind) not in CONTROLLED \
-            or not unschedulable(obj):
+# ---- the scheduler --------------------------------------------------------------------------
+SCHEDULER = "default-scheduler"
+SCHEDULER_INSTANCE = f"{SCHEDULER}-control-plane"  # `<controller>-<host name>`
+NO_NODES = "no nodes available to schedule pods"
+
+
+def _pending_pods(cluster: Cluster) -> list[Key]:
+    """Pods the scheduler has tried and could not place."""
+    return [key for key, pod in sorted(cluster.objects.items()) if key[:2] == ("", "pods")
+            and not (pod.get("spec") or {}).get("nodeName")
+            and not pod["metadata"].get("deletionTimestamp")
+            and any(c.get("type") == "PodScheduled" and c.get("status") == "False"
+                    for c in (pod.get("status") or {}).get("conditions") or [])]
+
+
+def _selector_terms_match(labels: dict[str, str], name: str, terms: list[Any]) -> bool:
+    """A required node affinity: any term whose expressions all hold."""
+    def holds(expression: Any, value: str | None) -> bool:
+        operator = expression.get("operator")
+        values = [str(v) for v in expression.get("values") or []]
+        if operator == "In":
+            return value is not None and value in values
+        if operator == "NotIn":
+            return value is None or value not in values
+        if operator == "Exists":
+            return value is not None
+        if operator == "DoesNotExist":
+            return value is None
+        if operator in ("Gt", "Lt") and value is not None and value.lstrip("-").isdigit() \
+                and values and values[0].lstrip("-").isdigit():
+            return int(value) > int(values[0]) if operator == "Gt" else \
+                int(value) < int(values[0])
+        return False
+
+    for term in terms:
+        if not isinstance(term, dict):
+            continue
+        expressions = term.get("matchExpressions") or []
+        by_field = term.get("matchFields") or []
+        if not expressions and not by_field:
+            continue  # an empty term matches nothing
+        if all(holds(e, labels.get(str(e.get("key")))) for e in expressions) and all(
+                holds(f, name if f.get("key") == "metadata.name" else None) for f in by_field):
+            return True
+    return False
+
+
+def _rejection(node: Obj, spec: Obj) -> str | None:
+    """Why a node does not fit a pod (the scheduler's filter plugins' words), or None."""
+    metadata = node["metadata"]
+    labels = metadata.get("labels") or {}
+    if spec.get("nodeName") and spec["nodeName"] != metadata["name"]:
+        return "node(s) didn't match the requested node name"
+    if (node.get("spec") or {}).get("unschedulable"):
+        return "node(s) were unschedulable"
+    selector = spec.get("nodeSelector") or {}
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
+    if any(labels.get(k) != v for k, v in selector.items()) or (
+            terms is not None and not _selector_terms_match(labels, metadata["name"], terms)):
+        return "node(s) didn't match Pod's node affinity/selector"
+    tolerations = spec.get("tolerations") or []
+    for taint in (node.get("spec") or {}).get("taints") or []:
+        if taint.get("effect") not in ("NoSchedule", "NoExecute"):
+            continue
+        if not any(_tolerates(t, taint) for t in tolerations if isinstance(t, dict)):
+            return "node(s) had untolerated taint(s)"
+    return None
+
+
+def _tolerates(toleration: Obj, taint: Obj) -> bool:
+    if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
+        return False
+    if toleration.get("operator") == "Exists":
+        return not toleration.get("key") or toleration["key"] == taint.get("key")
+    return toleration.get("key") == taint.get("key") \
+        and (toleration.get("value") or "") == (taint.get("value") or "")
+
+
+def fitting_node(cluster: Cluster, spec: Obj) -> tuple[str | None, str]:
+    """The first node (by name) a pod of `spec` fits, or None and the scheduler's message."""
+    nodes = sorted((obj for key, obj in cluster.objects.items() if key[:2] == ("", "nodes")),
+                   key=lambda node: str(node["metadata"]["name"]))
+    if not nodes:
+        return None, NO_NODES
+    failures: dict[str, int] = {}
+    for node in nodes:
+        reason = _rejection(node, spec)
+        if reason is None:
+            return str(node["metadata"]["name"]), ""
+        failures[reason] = failures.get(reason, 0) + 1
+    total = len(nodes)
+    reasons = ", ".join(sorted(f"{count} {reason}" for reason, count in failures.items()))
+    return None, (f"0/{total} nodes are available: {reasons}. no new claims to deallocate, "
+                  f"preemption: 0/{total} nodes are available: {total} Preemption is not "
+                  "helpful for scheduling.")
+
+
+def _schedule_pod(cluster: Cluster, key: Key, retry: bool) -> None:
+    """One scheduling attempt of a pod: bound to a node it fits, or marked unschedulable
+    with a FailedScheduling event. A pod is tried when it is new, and again only on `retry`
+    (a node changed, or the periodic flush)."""
+    pod = cluster.objects.get(key)
+    if pod is None or not cluster.scheduler or pod["metadata"].get("deletionTimestamp"):
         return
-    metadata = obj["metadata"]
-    pod = f"{metadata['name']}-{random.getrandbits(40):010x}-{random.getrandbits(20):05x}"
-    cluster.record_event(metadata["namespace"], {"kind": "Pod", "name": pod},
-                         "FailedScheduling", UNSCHEDULABLE)
+    spec = pod.get("spec") or {}
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    tried = any(c.get("type") == "PodScheduled" for c in conditions)
+    if spec.get("nodeName") or spec.get("schedulingGates") or (tried and not retry) \
+            or (spec.get("schedulerName") or SCHEDULER) != SCHEDULER:
+        return
+    regarding = events.reference(pod, "v1")
+    node, message = fitting_node(cluster, spec)
+    if node is not None:
+        cluster.bind(key[2], key[3], {"kind": "Node", "name": node}, False, {})
+        events.record_series(cluster, regarding, "Scheduled", "Binding",
+                             f"Successfully assigned {key[2]}/{key[3]} to {node}", SCHEDULER,
+                             SCHEDULER_INSTANCE)
+        return
+    events.record_series(cluster, regarding, "FailedScheduling", "Scheduling", message,
+                         SCHEDULER, SCHEDULER_INSTANCE, "Warning")
+    condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                 "lastTransitionTime": _now(), "reason": "Unschedulable", "message": message}
+    before = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
+    if before is not None and {k: v for k, v in before.items() if k != "lastTransitionTime"} \
+            == {k: v for k, v in condition.items() if k != "lastTransitionTime"}:
+        return  # nothing new to say: the status stays as it is
+    status = with_condition(pod.get("status") or {}, condition)
+    write_status(cluster, key, status, manager="kube-scheduler")
+
+
+def with_condition(status: Obj, condition: Obj) -> Obj:
+    """A pod's status with `condition` in place of the one of its type (its transition time
+    kept when its status does not change), `conditions` after `phase`."""
+    conditions = [dict(c) for c in status.get("conditions") or []]
+    before = next((c for c in conditions if c.get("type") == condition["type"]), None)
+    if before is not None:
+        if before.get("status") == condition["status"]:
+            condition["lastTransitionTime"] = before.get("lastTransitionTime")
+        conditions = [condition if c is before else c for c in conditions]
+    else:
+        conditions.append(condition)
+    out: Obj = {}
+    for name, value in status.items():
+        if name != "conditions":
+            out[name] = value
+        if name == "phase":
+            out["conditions"] = conditions
+    out.setdefault("conditions", conditions)
+    return out
 
 
 # ---- the pod template hash ------------------------------------------------------------------
@@ -957,7 +1128,7 @@ def _sync_replicaset(cluster: Cluster, key: Key) -> None:
             _event(cluster, rs, "apps/v1", "SuccessfulDelete",
                    f"Deleted pod: {pod['metadata']['name']}", "replicaset-controller")
     pods = _owned(cluster, "", "pods", rs)
-    ready = 0 if not cluster.nodes or unschedulable(rs) else len(pods)
+    ready = len(pods) if runs(cluster, rs) else 0
     status: Obj = {"replicas": len(pods)}
     if pods:
         status["fullyLabeledReplicas"] = len(pods)
@@ -981,6 +1152,7 @@ def _create_pod(cluster: Cluster, rs: Obj) -> None:
         name = prefix + "".join(random.choice(NAME_ALPHABET) for _ in range(5))
         if ("", "pods", metadata["namespace"], name) not in cluster.objects:
             break
+    cluster.generated_names[name] = prefix
     pod_metadata = template.get("metadata") or {}
     body: Obj = {
         "apiVersion": "v1", "kind": "Pod",
@@ -1048,9 +1220,9 @@ def present(cluster: Cluster, rtype: ResourceType, obj: Obj, out: Obj) -> Obj:
         status = script(obj, elapsed)
         if status is not None:
             out["status"] = status
-    elif cluster.nodes and (rtype.group, rtype.kind) in CONTROLLED:
+    elif cluster.nodes and cluster.scheduler and (rtype.group, rtype.kind) in CONTROLLED:
         out["status"] = simulated_status(rtype.group, rtype.kind, obj, elapsed,
-                                         cluster.rollout_delay)
+                                         cluster.rollout_delay, blocked=not runs(cluster, obj))
     if rtype.kind == "CustomResourceDefinition":
         _present_crd(cluster, out)
     return out
@@ -1080,13 +1252,14 @@ def _simple_condition(kind: str, status: bool, reason: str, message: str = "") -
             "message": message}
 
 
-def simulated_status(group: str, kind: str, obj: Obj, elapsed: float, delay: float) -> Obj:
+def simulated_status(group: str, kind: str, obj: Obj, elapsed: float, delay: float,
+                     blocked: bool = False) -> Obj:
     """The status of a workload on the cluster's node, `elapsed` seconds after its spec last
-    changed: ready step by step over `delay` seconds, never when it fits no node."""
+    changed: ready step by step over `delay` seconds, never when its pods fit no node
+    (`blocked`)."""
     spec = obj.get("spec") or {}
     generation = obj["metadata"].get("generation", 1)
     share = 1.0 if delay <= 0 else min(1.0, elapsed / delay)
-    blocked = unschedulable(obj)
     if kind == "PersistentVolumeClaim":
         return {"phase": "Bound" if share >= 1 else "Pending"}
     if kind == "Job":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import logging
 import re
@@ -24,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from tests.kubeapi import auth, decoding, discovery, fields, patching
+from tests.kubeapi import auth, decoding, discovery, fields, patching, tables
 from tests.kubeapi.cluster import Cluster, DeleteOptions, Manager
 from tests.kubeapi.errors import ApiError, invalid_options
 from tests.kubeapi.resources import ResourceType
@@ -79,9 +80,11 @@ class RequestRecord:
 
     @property
     def is_state(self) -> bool:
-        """gitdeploy's bookkeeping: its Lease, deploy records, ApplySet parent, who-am-I."""
+        """gitdeploy's bookkeeping: its Lease, deploy records, ApplySet parent, sync
+        fingerprints, who-am-I."""
         return ("/leases" in self.path or "selfsubjectreviews" in self.path
                 or "/configmaps/gitdeploy-record-" in self.path
+                or "/configmaps/gitdeploy-synced-" in self.path
                 or "/configmaps/gitdeploy-applyset-" in self.path
                 or (self.method == "POST" and self.path.endswith("/configmaps")))
 
@@ -101,6 +104,9 @@ LOG = logging.getLogger("tests.kubeapi")
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections when many clients connect at once
+    # (a kubectl or gitdeploy at --concurrency 16), and each dropped one waits a second.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (a command that stopped at its first error) is normal; anything
@@ -238,7 +244,21 @@ class _Handler(BaseHTTPRequestHandler):
         text = isinstance(body, str)
         payload = body if isinstance(body, bytes) else (
             body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        if router.etag and status == 200:
+            # Documents served with a validator (OpenAPI, aggregated discovery): kubectl's
+            # cache asks again with If-None-Match and gets a 304 with no body and no
+            # Content-Type (discovery.jsonl#17, immutable-fields.jsonl#15).
+            etag = '"' + hashlib.sha512(payload).hexdigest().upper() + '"'
+            if etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            router.headers["ETag"] = etag
         self.send_response(status)
+        for name, value in router.headers.items():
+            self.send_header(name, value)
         for warning in router.warnings:
             self.send_header("Warning", warning)
         self.send_header("Content-Type", (status < 300 and router.response_type) or (
@@ -273,7 +293,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 # Subresources served besides the objects themselves.
-_SUBRESOURCES = {("apps", "Deployment", "scale"), ("apps", "StatefulSet", "scale"),
+# Built-in kinds with a `/status` subresource that a controller writes (the object's spec and
+# metadata are not changed through it).
+_STATUS = {("apps", kind) for kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")} | {
+    ("batch", "Job"), ("batch", "CronJob"), ("", "Pod"), ("", "Service"), ("", "Namespace"),
+    ("", "PersistentVolumeClaim"), ("autoscaling", "HorizontalPodAutoscaler"),
+    ("networking.k8s.io", "Ingress"), ("policy", "PodDisruptionBudget")}
+_SUBRESOURCES = {(group, kind, "status") for group, kind in _STATUS} | {
+                 ("apps", "Deployment", "scale"), ("apps", "StatefulSet", "scale"),
                  ("apps", "ReplicaSet", "scale"), ("", "ReplicationController", "scale")}
 
 
@@ -299,6 +326,8 @@ class Router:
         self.warnings: list[str] = []  # Warning headers of the answer
         self.accept = ""  # the request's Accept header
         self.response_type = ""  # Content-Type of a successful answer, when not the default
+        self.etag = False  # answer with an ETag, and a 304 to a request that has it
+        self.headers: dict[str, str] = {}  # further headers of the answer
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -363,6 +392,7 @@ class Router:
                            f"application/json, {discovery.AGGREGATED_V2}", {})
         if aggregated:
             self.response_type = discovery.AGGREGATED_V2
+            self.etag = True
             return discovery.aggregated(self._served_types(), core)
         if core:
             host, port = self.api.httpd.server_address[:2]
@@ -397,6 +427,7 @@ class Router:
         """`/openapi/v2` and `/openapi/v3[/<path>]` (the recording keeps their status and
         content type: configmap-1mib.jsonl#7, the root of v3 as text/plain)."""
         types = self._served_types()
+        self.etag = True
         if rest == ["v2"]:
             for entry in self.accept.split(","):
                 media = entry.split(";")[0].strip()
@@ -426,6 +457,9 @@ class Router:
         if len(rest) > 3:
             raise ApiError.no_resource()
         rtype = self.cluster.find_type(group, version, plural)
+        if (rtype.group, rtype.kind, subresource) == ("", "Pod", "binding") \
+                and namespace is not None and self.method == "POST":
+            return 201, self._bind(namespace, name)
         if subresource and (rtype.group, rtype.kind, subresource) not in _SUBRESOURCES:
             raise ApiError.no_resource()
         wrong_scope = (rtype.namespaced and namespace is None and (name or self.method != "GET")
@@ -434,13 +468,17 @@ class Router:
             # Custom resources are served by their own handler, which answers as the mux does.
             raise ApiError.no_resource() if rtype.builtin else ApiError.page_not_found()
         verb = _VERBS.get(self.method, "get" if name else "list")
-        if verb not in rtype.verbs or (verb == "patch" and not name) or (
+        # The CRD handler serves every verb, whatever discovery lists for a CRD being deleted.
+        verbs = rtype.verbs if rtype.builtin else discovery.CRD_VERBS
+        if verb not in verbs or (verb == "patch" and not name) or (
                 subresource and verb not in ("get", "update", "patch")):
             raise ApiError(405, "MethodNotAllowed",
                            "the server does not allow this method on the requested resource", {})
         ns = namespace or ""
         dry_run = self.param("dryRun") == "All"
         manager = self.param("fieldManager") or self.user_agent.split("/")[0] or "unknown"
+        if not rtype.builtin and verb in ("create", "patch"):
+            self._refuse_while_terminating(rtype, version, ns, name, verb)
         if rtype.kind == "SelfSubjectReview":
             # rbac-forbidden.jsonl#18: who the token is, with a creation time and nothing else.
             return 201, {"kind": "SelfSubjectReview", "apiVersion": f"{rtype.group}/{version}",
@@ -450,17 +488,36 @@ class Router:
             return 201, self._access_review(rtype, version, manager)
         if rtype.kind == "SelfSubjectRulesReview":
             return 201, self._rules_review(rtype, version)
+        if (rtype.group, rtype.kind) == ("authentication.k8s.io", "TokenReview"):
+            return 201, self._token_review(rtype, version, manager)
+        if (rtype.group, rtype.kind) == ("", "Binding"):
+            return 201, self._bind(ns, None)
         if subresource == "scale":
             return self._scale(rtype, version, ns, name, verb, manager, dry_run)
+        if subresource == "status":
+            return self._status(rtype, version, ns, name, verb, manager, dry_run)
         if verb == "list":
-            return 200, self._list(rtype, version, namespace)
+            listed = self._list(rtype, version, namespace)
+            if self._table(rtype):
+                return 200, tables.table(rtype.group, rtype.kind, listed["items"],
+                                         listed["metadata"], self.param("includeObject")
+                                         or "Metadata")
+            return 200, listed
         if verb == "get":
-            return 200, self.cluster.get(rtype, version, ns, name)
+            found = self.cluster.get(rtype, version, ns, name)
+            if self._table(rtype):
+                return 200, tables.table(
+                    rtype.group, rtype.kind, [found],
+                    {"resourceVersion": found["metadata"].get("resourceVersion", "")},
+                    self.param("includeObject") or "Metadata")
+            return 200, found
         if verb == "delete":
             return 200, self.cluster.delete(rtype, version, ns, name, self._delete_options())
         if verb == "patch":
             return self._patch(rtype, version, ns, name, manager, dry_run)
         body = self._body()
+        if rtype.builtin:
+            decoding.check_kind(rtype.group, version, rtype.kind, body)
         self.warnings += decoding.decode(
             rtype.group, version, rtype.kind, rtype.builtin, body,
             self.cluster.schema(rtype, version), self.param("fieldValidation"))
@@ -468,6 +525,36 @@ class Router:
             return 201, self.cluster.create(rtype, version, ns, body, manager, dry_run)
         created, answer = self.cluster.replace(rtype, version, ns, name, body, manager, dry_run)
         return (201 if created else 200), answer
+
+    def _refuse_while_terminating(self, rtype: ResourceType, version: str, namespace: str,
+                                  name: str, verb: str) -> None:
+        """A custom resource whose CRD is being deleted gets no new objects: a create, or an
+        apply that would create one, is a 403 (what kube-apiserver answers since the check
+        moved from the CRD handler's 405 for POST into the create path; not in the
+        recording). Reads, updates and deletes of existing objects go on: the CRD's cleanup
+        needs them."""
+        with self.cluster.lock:
+            crd = self.cluster.objects.get(("apiextensions.k8s.io", "customresourcedefinitions",
+                                            "", rtype.group_resource()))
+            if not crd or not crd["metadata"].get("deletionTimestamp"):
+                return
+            if verb == "patch":
+                if self.content_type not in (patching.APPLY, patching.APPLY_CBOR) \
+                        or self.cluster.lookup(rtype, namespace, name) is not None:
+                    return
+            else:
+                metadata = self._body().get("metadata")
+                name = str(metadata.get("name") or "") if isinstance(metadata, dict) else ""
+        resource = rtype.group_resource()
+        problem = "create not allowed while custom resource definition is terminating"
+        raise ApiError(403, "Forbidden", (f'{resource} "{name}" is forbidden: {problem}'
+                                          if name else f"{resource} is forbidden: {problem}"),
+                       {**({"name": name} if name else {}), "group": rtype.group,
+                        "kind": rtype.plural})
+
+    def _table(self, rtype: ResourceType) -> bool:
+        """Whether to answer a read as a Table (tables.py): asked for, and printable."""
+        return tables.wanted(self.accept) and tables.printable(rtype.group, rtype.kind)
 
     def _authorize(self, group: str, plural: str, subresource: str, namespace: str | None,
                    name: str) -> None:
@@ -522,6 +609,40 @@ class Router:
         return {"kind": rtype.kind, "apiVersion": api_version,
                 "metadata": {"managedFields": [entry]} if owned else {},
                 "spec": spec, "status": {"allowed": allowed}}
+
+    def _token_review(self, rtype: ResourceType, version: str, manager: str) -> Any:
+        """A TokenReview: who the token in its spec is, answered and not stored (like every
+        review). A token the server does not know is not authenticated."""
+        body = self._body()
+        spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+        token = spec.get("token")
+        if not token:
+            raise ApiError.bad_request("token is required for TokenReview in authentication")
+        user = self.api.behaviour.tokens.get(str(token))
+        status: dict[str, Any] = {"authenticated": user is not None}
+        status["user"] = auth.user_named(user, self.api.behaviour.users).info() \
+            if user is not None else {}
+        api_version = f"{rtype.group}/{version}"
+        owned = fields.compare({"spec": {}}, {"spec": spec}, fields.Schema(True)).touched
+        entry = Manager(manager, "Update", api_version, owned, _now()).entry()
+        return {"kind": rtype.kind, "apiVersion": api_version,
+                "metadata": {"managedFields": [entry]} if owned else {},
+                "spec": spec, "status": status}
+
+    def _bind(self, namespace: str, name: str | None) -> Any:
+        """A Binding (`bindings`, or a pod's `binding` subresource): the pod assigned to the
+        target node, as the scheduler does it; the answer is a Status, nothing is stored but
+        the pod's change (Cluster.bind)."""
+        body = self._body()
+        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        target = body.get("target") if isinstance(body.get("target"), dict) else {}
+        pod = str(metadata.get("name") or "")
+        if name is not None and pod != name:
+            raise ApiError.bad_request("name in URL does not match name in Binding object")
+        self.cluster.bind(namespace, pod, target, self.param("dryRun") == "All",
+                          metadata.get("annotations") or {})
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "code": 201}
 
     def _rules_review(self, rtype: ResourceType, version: str) -> Any:
         """What the user may do, as RBAC lists it (not in the recording)."""
@@ -681,6 +802,19 @@ class Router:
             change = self._patch_function("Scale")
         return 200, self.cluster.update_scale(rtype, version, namespace, name, change, manager,
                                               dry_run)
+
+    def _status(self, rtype: ResourceType, version: str, namespace: str, name: str, verb: str,
+                manager: str, dry_run: bool) -> tuple[int, Any]:
+        """The `/status` subresource: the whole object, of which a write keeps the status."""
+        if verb == "get":
+            return 200, self.cluster.get(rtype, version, namespace, name)
+        if verb == "update":
+            change = self._patch_function(rtype.kind, replace=self._body())
+        else:
+            self._check_patch_type(True, apply=False)
+            change = self._patch_function(rtype.kind)
+        return 200, self.cluster.update_status(rtype, version, namespace, name, change,
+                                               manager, dry_run)
 
     def _body(self) -> Any:
         decoding.check_yaml(self.raw, self.content_type, self.param("fieldValidation"))

@@ -21,9 +21,18 @@ def _at(value: Any, dotted: str) -> Any:
     return value
 
 
+def _age(difference: conformance.Difference) -> bool:
+    """The `Age` cell of a Table row: seconds since the object was made, whatever the test
+    server does (a slow run may make it "1s")."""
+    return difference.timing and difference.path.rsplit(".", 1)[-1].startswith("cells[")
+
+
 def _differences(case: Case) -> list[str]:
     found: list[str] = []
     with TestApiServer() as server:
+        if case.recorded_world:
+            server.cluster.nodes = 0
+            server.cluster.scheduler = False
         replayer = conformance.Replayer(server)
         previous: conformance.Answer | None = None
         try:
@@ -35,10 +44,10 @@ def _differences(case: Case) -> list[str]:
                     found.append(f"{label}: status {answer.status}, expected {step.status}: "
                                  f"{answer.body}")
                 elif step.check and step.answer is not None:
-                    normal = conformance.Normaliser(replayer.asked_ips,
-                                                    replayer.asked_ports).answer(answer)
+                    normal = replayer.normaliser().answer(answer)
                     found += [f"{label}: {d.describe()}"
-                              for d in conformance.compare(exchange, normal)]
+                              for d in conformance.compare(exchange, normal)
+                              if not _age(d)]
                 for path in step.unchanged:
                     assert previous is not None, "`unchanged` needs a step before"
                     before, after = _at(previous.body, path), _at(answer.body, path)

@@ -1,10 +1,11 @@
 """The test API server against answers recorded from a real kube-apiserver v1.36.2.
 
 The recording (../shared/apiserver-traces, beside the repository) is replayed scenario by
-scenario (tests/kubeapi/conformance.py); the number of pairs answered like the real server must
-not fall below the floor kept in tests/kubeapi/conformance-floor.json, so that it can only
-grow. The table is printed in pytest's terminal summary, written under the test's tmp dir and
-shown with a failure; `nox -s conformance` prints it on its own.
+scenario (tests/kubeapi/conformance.py); the numbers of pairs answered like the real server
+(conforming, and matching exactly) must not fall below the floor kept in
+tests/kubeapi/conformance-floor.json, so that they can only grow. The table is printed in
+pytest's terminal summary, written under the test's tmp dir and shown with a failure;
+`nox -s conformance` prints it on its own.
 """
 
 from __future__ import annotations

@@ -666,6 +666,7 @@ def test_without_nodes_a_deployment_waits_with_its_pods_pending(server: TestApiS
     """unschedulable-workload.jsonl#3-#5: the controllers' writes, as the recorded cluster
     without nodes made them."""
     server.cluster.nodes = 0
+    server.cluster.scheduler = False
     status, created = _send(server, "PATCH", "/apis/apps/v1/namespaces/default/deployments/"
                             "web?fieldManager=gitdeploy&force=true", json.dumps(_web(1)))
     assert status == 201 and created["status"] == {}  # the controllers act after the answer
@@ -710,6 +711,7 @@ def test_a_deployment_scaled_to_zero_and_back_keeps_its_progress(server: TestApi
     """e2e-drift-is-visible-and-taken-back.jsonl#32 and #75: a condition that changes moves to
     the end; Progressing stays complete when only the replicas change."""
     server.cluster.nodes = 0
+    server.cluster.scheduler = False
     path = "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=gitdeploy&force=true"
     _send(server, "PATCH", path, json.dumps(_web(2)))
     _send(server, "PATCH", path, json.dumps(_web(0)))
@@ -854,3 +856,205 @@ def test_a_repeated_yaml_key_is_refused_under_strict_validation(server: TestApiS
         "error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n"
         '  line 8: key "a" already set in map'))
     assert _send(server, "PATCH", path, body)[0] == 201  # without Strict: the last one wins
+
+
+# ---- the scheduler and Events (controllers.py, events.py) -----------------------------------
+UNSCHEDULABLE = ("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
+                 "no new claims to deallocate, preemption: 0/1 nodes are available: 1 "
+                 "Preemption is not helpful for scheduling.")
+DEPLOY = "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=gitdeploy&force=true"
+
+
+def _warnings(server: TestApiServer, api: str = "/api/v1") -> list[dict[str, Any]]:
+    _, listed = _send(server, "GET", f"{api}/namespaces/default/events?fieldSelector="
+                      "type%3DWarning")
+    return cast(list[dict[str, Any]], listed["items"])
+
+
+def test_the_scheduler_reports_each_pod_that_fits_no_node_once(server: TestApiServer) -> None:
+    """One node and a scheduler: each pod of a workload that fits no node gets PodScheduled
+    False and one FailedScheduling event, written through events.k8s.io/v1 as kube-scheduler
+    writes it; applying the same workload again makes no new event."""
+    _send(server, "PATCH", DEPLOY, json.dumps(_web(2, {"gitdeploy.io/no-such-node": "true"})))
+    _, pods = _send(server, "GET", "/api/v1/namespaces/default/pods")
+    names = sorted(p["metadata"]["name"] for p in pods["items"])
+    assert len(names) == 2
+    for pod in pods["items"]:
+        assert "nodeName" not in pod["spec"]
+        [condition] = pod["status"]["conditions"]
+        assert {k: v for k, v in condition.items() if k != "lastTransitionTime"} == {
+            "type": "PodScheduled", "status": "False", "lastProbeTime": None,
+            "reason": "Unschedulable", "message": UNSCHEDULABLE}
+        assert pod["metadata"]["managedFields"][-1]["manager"] == "kube-scheduler"
+    warnings = _warnings(server)
+    assert sorted(e["involvedObject"]["name"] for e in warnings) == names
+    for event in warnings:
+        assert event["reason"] == "FailedScheduling" and event["message"] == UNSCHEDULABLE
+        assert (event["source"], event["firstTimestamp"], event["lastTimestamp"]) == (
+            {}, None, None)
+        assert (event["action"], event["reportingComponent"]) == (
+            "Scheduling", "default-scheduler")
+        assert event["reportingInstance"] == "default-scheduler-control-plane"
+        assert "count" not in event and "series" not in event
+        assert event["metadata"]["name"].startswith(event["involvedObject"]["name"] + ".")
+        entry = event["metadata"]["managedFields"][0]
+        assert (entry["manager"], entry["apiVersion"]) == ("kube-scheduler",
+                                                           "events.k8s.io/v1")
+    [read_back] = [e for e in _warnings(server, "/apis/events.k8s.io/v1")
+                   if e["regarding"]["name"] == names[0]]
+    assert (read_back["note"], read_back["reportingController"]) == (
+        UNSCHEDULABLE, "default-scheduler")
+    _send(server, "PATCH", DEPLOY, json.dumps(_web(2, {"gitdeploy.io/no-such-node": "true"})))
+    assert _warnings(server) == warnings  # nothing new: no invented events
+
+
+def test_a_repeated_scheduling_failure_is_a_series_not_a_new_event(
+        server: TestApiServer) -> None:
+    """The scheduler's recorder keys an event on the pod as it saw it (its resourceVersion
+    included): the retry after the pod's status changed is a new Event, the retries after it
+    a series on that one."""
+    _send(server, "PATCH", DEPLOY, json.dumps(_web(1, {"gitdeploy.io/no-such-node": "true"})))
+    [first] = _warnings(server)
+    server.cluster.reschedule()
+    after_one = _warnings(server)
+    assert len(after_one) == 2 and first in after_one
+    [second] = [e for e in after_one if e != first]
+    assert "series" not in second
+    server.cluster.reschedule()
+    server.cluster.reschedule()
+    after_three = _warnings(server)
+    assert [e["metadata"]["name"] for e in after_three] == [
+        e["metadata"]["name"] for e in after_one]
+    [counted] = [e for e in after_three if e["metadata"]["name"] == second["metadata"]["name"]]
+    assert counted["series"]["count"] == 3 and counted["eventTime"] == second["eventTime"]
+    assert counted["series"]["lastObservedTime"] > second["eventTime"]
+    [listed] = [e for e in _warnings(server, "/apis/events.k8s.io/v1")
+                if e["metadata"]["name"] == counted["metadata"]["name"]]
+    assert listed["series"] == counted["series"]
+
+
+def test_a_pod_that_fits_is_bound_and_a_labelled_node_takes_a_waiting_one(
+        server: TestApiServer) -> None:
+    _send(server, "PATCH", DEPLOY, json.dumps(_web(1, {"disk": "ssd"})))
+    assert len(_warnings(server)) == 1
+    _send(server, "PATCH", "/api/v1/nodes/node-1?fieldManager=kubectl-label",
+          json.dumps({"metadata": {"labels": {"disk": "ssd"}}}),
+          "application/merge-patch+json")
+    _, pods = _send(server, "GET", "/api/v1/namespaces/default/pods")
+    [pod] = pods["items"]
+    assert pod["spec"]["nodeName"] == "node-1"
+    condition = pod["status"]["conditions"][0]
+    assert (condition["type"], condition["status"]) == ("PodScheduled", "True")
+    assert "reason" not in condition
+    _, listed = _send(server, "GET", "/api/v1/namespaces/default/events?fieldSelector="
+                      "reason%3DScheduled")
+    [scheduled] = listed["items"]
+    assert scheduled["message"] == (f"Successfully assigned default/{pod['metadata']['name']} "
+                                    "to node-1")
+    assert (scheduled["type"], scheduled["action"]) == ("Normal", "Binding")
+
+
+def test_without_a_scheduler_nothing_is_scheduled_or_reported(server: TestApiServer) -> None:
+    server.cluster.scheduler = False
+    _send(server, "PATCH", DEPLOY, json.dumps(_web(1)))
+    _, pods = _send(server, "GET", "/api/v1/namespaces/default/pods")
+    assert [p["status"] for p in pods["items"]] == [{"phase": "Pending",
+                                                      "qosClass": "BestEffort"}]
+    _, live = _send(server, "GET", "/apis/apps/v1/namespaces/default/deployments/web")
+    assert live["status"].get("availableReplicas") is None  # nothing runs its pods
+    assert _warnings(server) == []
+    server.cluster.scheduler = True
+    server.cluster.nodes = 0
+    _send(server, "PATCH", DEPLOY, json.dumps(_web(2)))
+    messages = {e["message"] for e in _warnings(server)}
+    assert messages == {"no nodes available to schedule pods"}
+
+
+def test_a_binding_assigns_a_pod_once_and_is_not_stored(server: TestApiServer) -> None:
+    server.cluster.scheduler = False
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}
+    _send(server, "POST", "/api/v1/namespaces/default/pods", json.dumps(pod),
+          "application/json")
+    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+               "target": {"kind": "Node", "name": "node-1"}}
+    status, answer = _send(server, "POST", "/api/v1/namespaces/default/pods/p/binding",
+                           json.dumps(binding), "application/json")
+    assert (status, answer) == (201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                      "status": "Success", "code": 201})
+    _, bound = _send(server, "GET", "/api/v1/namespaces/default/pods/p")
+    assert bound["spec"]["nodeName"] == "node-1"
+    assert len(bound["metadata"]["managedFields"]) == 1  # the binding writes no entry
+    status, answer = _send(server, "POST", "/api/v1/namespaces/default/bindings",
+                           json.dumps(binding), "application/json")
+    assert status == 409 and answer["message"] == (
+        'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to '
+        'node "node-1"')
+    assert answer["details"] == {"name": "p", "kind": "pods/binding"}
+    status, answer = _send(server, "POST", "/api/v1/namespaces/default/bindings",
+                           json.dumps({**binding, "metadata": {"name": "q"}}),
+                           "application/json")
+    assert (status, answer["message"]) == (404, 'pods "q" not found')
+    status, _ = _send(server, "GET", "/api/v1/namespaces/default/bindings")
+    assert status == 405
+
+
+def test_a_token_review_answers_and_is_not_stored(server: TestApiServer) -> None:
+    path = "/apis/authentication.k8s.io/v1/tokenreviews"
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+              "spec": {"token": "limited-token"}}
+    status, answer = _send(server, "POST", path, json.dumps(review), "application/json")
+    assert status == 201
+    assert answer["status"] == {"authenticated": True, "user": {
+        "username": "limited", "uid": "limited-uid", "groups": ["system:authenticated"]}}
+    assert answer["metadata"]["managedFields"][0]["fieldsV1"] == {"f:spec": {"f:token": {}}}
+    status, answer = _send(server, "POST", path, json.dumps(
+        {**review, "spec": {"token": "nobody"}}), "application/json")
+    assert (status, answer["status"]) == (201, {"authenticated": False, "user": {}})
+    assert _send(server, "GET", path)[0] == 405
+    assert not [k for k in server.cluster.objects if k[1] in ("tokenreviews", "bindings")]
+
+
+def test_a_crd_being_deleted_takes_no_new_objects(api: k8s.ApiClient,
+                                                  server: TestApiServer) -> None:
+    crd = objects.crd("example.com", "Widget", "widgets")
+    crd["metadata"]["finalizers"] = ["example.com/hold"]
+    extensions = k8s.ApiextensionsV1Api(api)
+    extensions.create_custom_resource_definition(cast(Any, crd))
+    path = "/apis/example.com/v1/namespaces/default/widgets"
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget",
+              "metadata": {"name": "old", "namespace": "default"}, "spec": {"size": 1}}
+    assert _send(server, "POST", path, json.dumps(widget), "application/json")[0] == 201
+    extensions.delete_custom_resource_definition("widgets.example.com")
+    status, answer = _send(server, "POST", path, json.dumps(
+        {**widget, "metadata": {"name": "new"}}), "application/json")
+    assert (status, answer["reason"], answer["message"]) == (
+        403, "Forbidden", 'widgets.example.com "new" is forbidden: create not allowed while '
+        "custom resource definition is terminating")
+    assert answer["details"] == {"name": "new", "group": "example.com", "kind": "widgets"}
+    status, _ = _send(server, "PATCH", f"{path}/new?fieldManager=gitdeploy",
+                      json.dumps({**widget, "metadata": {"name": "new"}}))
+    assert status == 403  # an apply that would create is a create
+    status, changed = _send(server, "PATCH", f"{path}/old?fieldManager=gitdeploy&force=true",
+                            json.dumps({**widget, "spec": {"size": 2}}))
+    assert (status, changed.get("spec")) == (200, {"size": 2}), changed  # it can change
+
+
+def test_openapi_and_aggregated_discovery_answer_a_cached_copy_with_304(
+        server: TestApiServer) -> None:
+    host, port = server.httpd.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+    headers = {"Authorization": "Bearer admin-token", "Accept": "application/json"}
+    connection.request("GET", "/openapi/v2", headers=headers)
+    first = connection.getresponse()
+    first.read()
+    etag = first.getheader("ETag")
+    assert first.status == 200 and etag
+    connection.request("GET", "/openapi/v2", headers={**headers, "If-None-Match": etag})
+    cached = connection.getresponse()
+    assert (cached.status, cached.read(), cached.getheader("Content-Type")) == (304, b"", None)
+    connection.request("GET", "/openapi/v2", headers={**headers, "If-None-Match": '"other"'})
+    again = connection.getresponse()
+    again.read()
+    assert again.status == 200
+    connection.close()

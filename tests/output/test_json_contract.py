@@ -11,7 +11,7 @@ from tests.conftest import ConfigRepo
 CHANGE_FIELDS: dict[str, type] = {
     "action": str, "apiVersion": str, "kind": str, "namespace": str, "name": str,
     "source": str, "verified": bool, "note": str, "drift": list, "diff": str,
-    "kept": type(None)}
+    "kept": type(None), "conflicts": list, "ignored": list, "replace": type(None)}
 SUMMARY = {"create", "update", "adopt", "unchanged", "delete", "kept", "changes"}
 
 
@@ -40,7 +40,7 @@ def test_plan_document(repo: ConfigRepo, kubeconfig, cli) -> None:
     commit = repo.commit()
     doc = json.loads(cli("diff", "dev", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "base", "prune", "summary", "changes"}
+                        "source", "base", "prune", "summary", "missingNamespaces", "changes"}
     assert doc["base"] is None
     check_header(doc, "Plan")
     assert doc["source"] == {"commit": commit, "ref": "main", "branch": "main", "dirty": False,
@@ -90,7 +90,7 @@ def test_environment_and_render_documents(repo: ConfigRepo, cli) -> None:
     assert envs["kind"] == "EnvironmentList"
     assert set(envs["environments"][0]) == {"name", "path", "context", "namespace", "cluster",
                                             "protected", "prune", "suspend", "suspendReason",
-                                            "stateNamespace"}
+                                            "stateNamespace", "broken", "error"}
     rendered = json.loads(cli("render", "dev", "-o", "json").stdout)
     assert rendered["kind"] == "RenderedObjects"
     assert set(rendered["objects"][0]) == {"source", "object"}
@@ -160,14 +160,18 @@ def test_validation_document(repo: ConfigRepo, cli) -> None:
                                               "metadata": {"name": "b"}, "bogus": 1}])
     doc = json.loads(cli("validate", "-o", "json").stdout)
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "valid", "problems",
-                        "environments"}
+                        "warnings", "summary", "environments"}
     assert doc["kind"] == "Validation" and doc["valid"] is False and doc["problems"] == 1
+    assert doc["summary"] == {"environments": 1, "documents": 2, "objects": 2, "errors": 1,
+                              "warnings": 0, "skipped": 0, "skippedKinds": {}}
     env = doc["environments"][0]
-    assert set(env) == {"name", "kubernetesVersion", "objects", "problems"}
-    assert env["problems"] == [{"source": "environments/dev/app.yaml:8",
-                                "object": "ConfigMap default/b",
-                                "message": "Additional properties are not allowed ('bogus' "
-                                           "was unexpected)"}]
+    assert set(env) == {"name", "kubernetesVersion", "kubernetesVersionFrom", "documents",
+                        "objects", "skipped", "problems"}
+    assert env["problems"] == [{"source": "environments/dev/app.yaml:12:1",
+                                "file": "environments/dev/app.yaml", "line": 12, "column": 1,
+                                "object": "ConfigMap default/b", "path": "bogus",
+                                "message": 'unknown field "bogus"', "severity": "error",
+                                "check": "schema", "renderedBy": None}]
 
 
 def test_plan_file_document(repo: ConfigRepo, kubeconfig, cli, tmp_path) -> None:
@@ -178,10 +182,11 @@ def test_plan_file_document(repo: ConfigRepo, kubeconfig, cli, tmp_path) -> None
     assert cli("diff", "dev", "--out-plan", str(path)).exit_code == 0
     doc = json.loads(path.read_text())
     assert set(doc) == {"apiVersion", "kind", "gitdeployVersion", "environment", "target",
-                        "source", "base", "prune", "summary", "changes", "objects", "planKey"}
+                        "source", "base", "prune", "summary", "missingNamespaces", "changes",
+                        "objects", "planKey", "inventory"}
     assert doc["kind"] == "PlanFile"
     assert doc["planKey"] is None  # no Secret: no key (docs/secrets.md)
     assert doc["objects"] == {"/ConfigMap/default/a": {
-        "action": "create", "resourceVersion": "",
+        "action": "create", "resourceVersion": "", "live": "",
         "digest": doc["objects"]["/ConfigMap/default/a"]["digest"]}}
     assert doc["objects"]["/ConfigMap/default/a"]["digest"].startswith("sha256:")

@@ -84,3 +84,25 @@ def test_offline_diff_errors(repo: ConfigRepo, cli) -> None:
     assert unknown.stderr == (
         f"error: 'nope' is not a commit, tag or branch of the repository at {repo.root}\n"
         "  fetch it first (git fetch), or check the spelling\n")
+
+
+def test_offline_diff_leaves_out_ignored_fields_and_autoscaled_replicas(repo: ConfigRepo,
+                                                                        cli) -> None:
+    """The same ignore rules as the server diff (docs/real-clusters.md)."""
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": {"name": "web"},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                       "name": "web"}, "maxReplicas": 5}}
+    rules = [{"kind": "ConfigMap", "jsonPointers": ["/data/build"]}]
+    repo.settings("dev", context="kind-dev", namespace="shop", ignoreDifferences=rules)
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"build": "1"}),
+                                             objects.deployment("web", replicas=2), hpa])
+    base = repo.commit("base")
+    repo.write("environments/dev/app.yaml", [objects.configmap("a", {"build": "2"}),
+                                             objects.deployment("web", replicas=4), hpa])
+    repo.commit("head")
+    result = cli("diff", "dev", "--offline", "--base", base, "-o", "json", "--exit-code")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {c["name"]: c["action"] for c in doc["changes"] if c["kind"] != "Namespace"} == {
+        "a": "unchanged", "web": "unchanged"}

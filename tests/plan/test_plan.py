@@ -201,20 +201,22 @@ def test_lists_live_objects_once_per_kind_and_namespace(repo: ConfigRepo, kubeco
     assert cli("diff", "dev").exit_code == 0
     reads = [r for r in api_server.requests if r.method == "GET"]
     assert [r.path for r in reads].count("/api/v1/namespaces/default/configmaps") == 1
-    # the only single GET of a ConfigMap is the environment's ApplySet parent
-    assert [r.path for r in reads if r.path.startswith(
-        "/api/v1/namespaces/default/configmaps/")] == [
-        "/api/v1/namespaces/default/configmaps/gitdeploy-applyset-dev"]
+    # the only single GETs of ConfigMaps are the environment's ApplySet parent and its sync
+    # fingerprints (state/synced.py)
+    assert sorted(r.path for r in reads if r.path.startswith(
+        "/api/v1/namespaces/default/configmaps/")) == [
+        "/api/v1/namespaces/default/configmaps/gitdeploy-applyset-dev",
+        "/api/v1/namespaces/default/configmaps/gitdeploy-synced-dev"]
 
 
 def test_verbose_prints_every_request(dev: ConfigRepo, cli, api_server: TestApiServer) -> None:
     result = cli("diff", "dev", "-v")
     assert result.exit_code == 0
     logged = [line for line in result.stderr.splitlines()
-              if line.startswith("» ") and not line.startswith("» exec ")]
+              if line.startswith("» ") and not line.startswith(("» exec ", "» plan: "))]
     assert len(logged) == len(api_server.requests)
     assert any(line.startswith("» PATCH /api/v1/namespaces/shop?fieldManager=gitdeploy"
-                               "&force=true&dryRun=All 201 ") and line.endswith("ms")
+                               "&force=false&dryRun=All 201 ") and line.endswith("ms")
                for line in logged)
 
 

@@ -58,7 +58,7 @@ def test_the_saved_file_is_the_plan_document_with_digests(tmp_path: Path) -> Non
     assert document["objects"][CM]["resourceVersion"] == "40"
     assert document["objects"][CM]["digest"].startswith("sha256:")
     assert document["objects"]["/ConfigMap/shop/old"] == {
-        "action": "delete", "resourceVersion": "7", "digest": ""}
+        "action": "delete", "resourceVersion": "7", "live": "", "digest": ""}
     assert document["objects"][DEPLOY]["resourceVersion"] == ""
     saved = planfile.load(path)
     assert (saved.path, saved.environment, saved.commit, saved.prune) == (

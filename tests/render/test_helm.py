@@ -267,5 +267,18 @@ def test_a_chart_from_a_repository_needs_a_pinned_version(repo: ConfigRepo, cli)
         {"release": "podinfo", "repo": "https://charts.example.com", "chart": "podinfo"}])
     result = cli("render", "dev")
     assert result.exit_code == 1
-    assert ("environments/dev/gitdeploy.yaml: 'charts[0].version' is required for a chart "
-            "from a repository or registry") in result.stderr
+    assert ("environments/dev/gitdeploy.yaml:3: 'charts[0].version' is required for a chart "
+            "from a repository or registry") in result.stderr  # at the chart's entry
+
+
+def test_a_deprecated_chart_is_said(repo: ConfigRepo, cli) -> None:
+    repo.write("charts/old/Chart.yaml", {"apiVersion": "v2", "name": "old", "version": "1.0.0",
+                                          "deprecated": True})
+    repo.write("charts/old/templates/cm.yaml", objects.configmap("old", {}))
+    repo.settings("dev", context="kind-dev", charts=[{"release": "old",
+                                                        "chart": "../../charts/old"}])
+    repo.commit()
+    result = cli("render", "dev")
+    assert result.exit_code == 0, result.output
+    assert ("note: charts/old: the chart old 1.0.0 is deprecated (deprecated: true in its "
+            "Chart.yaml)") in result.stderr.splitlines()

@@ -229,3 +229,17 @@ def test_helm_inflation_settings_reach_kustomize(repo: ConfigRepo, cli, tmp_path
     assert on.exit_code == 1
     assert "kustomize could not build environments/dev" in on.stderr
     assert "helm-probe was run with: version" in on.stderr
+
+
+def test_kustomize_warnings_are_passed_on_once(repo: ConfigRepo, cli) -> None:
+    repo.settings("dev", context="kind-dev", namespace="shop")
+    repo.write("environments/dev/kustomization.yaml",
+               {"commonLabels": {"app": "web"}, "resources": ["cm.yaml"]})
+    repo.write("environments/dev/cm.yaml", objects.configmap("settings", {}))
+    repo.commit()
+    result = cli("render", "dev")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "commonLabels" in line]
+    assert warned == ["note: environments/dev: Warning: 'commonLabels' is deprecated. Please "
+                      "use 'labels' instead. Run 'kustomize edit fix' to update your "
+                      "Kustomization automatically."]

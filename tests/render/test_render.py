@@ -64,30 +64,39 @@ def test_dates_stay_strings_and_crlf_is_read(repo: ConfigRepo, cli) -> None:
     assert found[0]["object"]["data"] == {"released": "2024-01-02"}
 
 
+FIX = "fix the files at the lines shown"
+EXCLUDE = "list them under 'exclude'"
+
+
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "hint"),
     [
         ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n",
-         "environments/dev/bad.yaml:5: duplicate key 'name'"),
+         "environments/dev/bad.yaml:5: duplicate key 'name'", FIX),
         ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [a\n",
-         "environments/dev/bad.yaml:5:"),
+         "environments/dev/bad.yaml:4: did not find expected ',' or ']' (a flow sequence that "
+         "starts on this line is never closed)", FIX),
         ("foo: bar\n", "environments/dev/bad.yaml:1: not a Kubernetes object: no apiVersion or "
-                       "kind"),
-        ("apiVersion: v1\nkind: ConfigMap\n", "ConfigMap has no metadata"),
-        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", "ConfigMap has no metadata.name"),
-        ("- a\n- b\n", "expected a Kubernetes object (a mapping), found a list"),
+                       "kind", EXCLUDE),
+        ("apiVersion: v1\nkind: ConfigMap\n", "ConfigMap has no metadata", FIX),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", "ConfigMap has no metadata.name",
+         FIX),
+        ("- a\n- b\n", "expected a Kubernetes object (a mapping), found a list", EXCLUDE),
         ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .name }}\n",
-         "environments/dev/bad.yaml:4"),
+         "environments/dev/bad.yaml:4", FIX),
     ],
 )
 def test_loading_errors_name_file_and_line(repo: ConfigRepo, cli, content: str,
-                                           message: str) -> None:
+                                           message: str, hint: str) -> None:
+    """Each with the hint that fits it: `exclude` for a file that is not a manifest, the
+    file's own fix for a manifest that is wrong (never the other)."""
     repo.settings("dev", context="dev")
     repo.write("environments/dev/bad.yaml", content)
     result = cli("render", "dev")
     assert result.exit_code == 1
     assert message in result.stderr
-    assert "exclude" in result.stderr  # says how to skip files that are not manifests
+    assert hint in result.stderr
+    assert ({FIX, EXCLUDE} - {hint}).pop() not in result.stderr
 
 
 def test_duplicate_objects_name_both_files(repo: ConfigRepo, cli) -> None:

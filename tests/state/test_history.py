@@ -133,7 +133,7 @@ def test_status_shows_live_commit_distance_author_and_no_drift(dev: ConfigRepo, 
     live = git(dev.root, "rev-parse", "HEAD").strip()
     deploy(cli)
     bump(dev, "2", "not deployed yet")
-    dev.commit("also not deployed")
+    bump(dev, "3", "also not deployed")
     doc = json.loads(cli("status", "dev", "-o", "json").stdout)
     assert doc["kind"] == "Status"
     assert doc["live"]["commit"] == live
@@ -289,3 +289,47 @@ def test_a_no_change_apply_records_the_commit_as_live(dev: ConfigRepo, cli) -> N
     assert "Nothing to apply to dev." in again.stdout
     doc = json.loads(cli("status", "dev", "-o", "json").stdout)
     assert doc["live"]["commit"] == readme and doc["commitsBehind"] == 0
+
+
+def test_behind_counts_only_commits_that_change_what_the_environment_renders_from(
+        dev: ConfigRepo, cli) -> None:
+    """A commit to another environment or to the README does not put dev behind; one to a
+    base that dev's kustomization uses does, and so does the repository-wide freeze file.
+    `status --exit-code` exits 0 in sync and 2 when behind or drifted (scheduled drift jobs)."""
+    dev.write("bases/app/kustomization.yaml", {"resources": ["settings.yaml"]})
+    dev.write("bases/app/settings.yaml", objects.configmap("base", {"b": "1"}))
+    dev.write("environments/dev/kustomization.yaml", {"resources": ["../../bases/app"]})
+    dev.settings("dev", context="kind-dev", namespace="default",
+                 kustomize={"loadRestrictor": "none"})
+    dev.commit("dev from a base")
+    deploy(cli)
+    assert cli("status", "dev", "--exit-code").exit_code == 0
+    dev.write("README.md", "the config repository\n")
+    dev.commit("docs")
+    dev.settings("other", context="kind-dev", namespace="other")
+    dev.write("environments/other/app.yaml", objects.configmap("other", {}))
+    dev.commit("another environment")
+    doc = json.loads(cli("status", "dev", "-o", "json").stdout)
+    assert (doc["commitsBehind"], doc["commitsAhead"]) == (0, 0)
+    assert cli("status", "dev", "--exit-code").exit_code == 0
+    dev.write("bases/app/settings.yaml", objects.configmap("base", {"b": "2"}))
+    dev.commit("the base changes")
+    doc = json.loads(cli("status", "dev", "-o", "json").stdout)
+    assert doc["commitsBehind"] == 1
+    result = cli("status", "dev", "--exit-code")
+    assert result.exit_code == 2, result.output
+    assert "1 commit(s) behind main" in result.stdout
+    deploy(cli)
+    dev.write("environments/FREEZE", "release freeze\n")
+    dev.commit("freeze")
+    assert json.loads(cli("status", "dev", "-o", "json").stdout)["commitsBehind"] == 1
+
+
+def test_status_exit_code_when_drifted_or_never_deployed(dev: ConfigRepo, cli,
+                                                         api_server: TestApiServer) -> None:
+    assert cli("status", "dev", "--exit-code").exit_code == 2  # nothing deployed yet
+    deploy(cli)
+    assert cli("status", "dev", "--exit-code").exit_code == 0
+    api_server.cluster.objects[("", "configmaps", "shop", "settings")]["data"]["v"] = "by hand"
+    assert cli("status", "dev", "--exit-code").exit_code == 2
+    assert cli("status", "dev").exit_code == 0  # without the flag, status itself succeeded

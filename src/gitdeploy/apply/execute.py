@@ -14,14 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from gitdeploy.apply.shared_fields import hand_over, replace
 from gitdeploy.errors import KubeError, signal_name
-from gitdeploy.kube.client import ApiStatusError, KubeClient, UnreachableError
+from gitdeploy.kube.client import ApiStatusError, KubeClient, outcome_unknown
 from gitdeploy.objects.applyset import PART_OF_LABEL
 from gitdeploy.objects.kinds import CRD_API_VERSION, api_path, is_crd, is_namespace
+from gitdeploy.objects.managers import ConflictPolicy
 from gitdeploy.objects.manifests import group_of
-from gitdeploy.objects.secrets import SecretMasker
+from gitdeploy.objects.secrets import SecretMasker, known
 from gitdeploy.results import ApplyReport, Change, ObjectResult, Outcome, Plan
+from gitdeploy.state.synced import Fingerprints
 
 Progress = Callable[[ObjectResult], None]
 CRD_PATH = api_path(CRD_API_VERSION, "customresourcedefinitions")
@@ -61,12 +65,16 @@ def delete_order(changes: list[Change]) -> list[list[Change]]:
 
 
 def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_timeout: float,
-               progress: Progress | None = None) -> ApplyReport:
+               progress: Progress | None = None, fingerprints: Fingerprints | None = None
+               ) -> ApplyReport:
+    """With `fingerprints`, each object applied gets the sync fingerprint of the server's
+    answer (`ObjectResult.synced`, state/synced.py)."""
     results: dict[int, ObjectResult] = {}
     failed = threading.Event()
     stop = client.stopping  # set on Ctrl-C or SIGTERM: no new request, no new retry
     interrupted = ""
-    masker = SecretMasker.of_secrets(change.manifest.body for change in plan.changes)
+    # and the values decrypted from SOPS files (the run's, objects/secrets.py)
+    masker = SecretMasker.of_secrets(change.manifest.body for change in plan.changes) | known()
 
     def record(result: ObjectResult) -> None:
         result.error = masker.mask_text(result.error)  # the server may quote a Secret's values
@@ -81,13 +89,20 @@ def apply_plan(plan: Plan, client: KubeClient, *, concurrency: int, establish_ti
             record(ObjectResult(change, Outcome.NOT_ATTEMPTED))
             return
         try:
-            _apply(client, change)
-        except UnreachableError as error:
-            record(_resolve(client, change, error))
+            answer = None
+            if change.replace is not None and change.replace.allowed:
+                replace(client, change, timeout=establish_timeout)
+            else:
+                hand_over(client, change)
+                answer = _apply(client, change)
         except KubeError as error:
-            record(ObjectResult(change, Outcome.FAILED, _error_text(error)))
+            # an answer lost on any attempt (a reset, a timeout, a 5xx) leaves the outcome
+            # unknown even when the last attempt was refused: read back
+            record(_resolve(client, change, error) if outcome_unknown(error)
+                   else ObjectResult(change, Outcome.FAILED, _error_text(error)))
         else:
-            record(ObjectResult(change, Outcome.APPLIED))
+            record(ObjectResult(change, Outcome.APPLIED,
+                                synced=_fingerprint(fingerprints, change, answer)))
 
     def delete_one(change: Change) -> None:
         if failed.is_set() or stop.is_set():
@@ -144,12 +159,22 @@ def _delete(client: KubeClient, change: Change, plan: Plan) -> str:
     return ""
 
 
-def _apply(client: KubeClient, change: Change) -> None:
+def _fingerprint(fingerprints: Fingerprints | None, change: Change,
+                 answer: dict[str, Any] | None) -> str:
+    """The applied object's sync fingerprint; none when a field was left to another manager
+    (the next plan shows that conflict again, from the server)."""
+    if fingerprints is None or answer is None or any(
+            c.resolution is not ConflictPolicy.TAKE_OVER for c in change.conflicts):
+        return ""
+    return fingerprints.of(change.manifest.body, change.body, answer)
+
+
+def _apply(client: KubeClient, change: Change) -> dict[str, Any]:
+    """The server's answer: the object as applied."""
     deadline = time.monotonic() + 10
     while True:
         try:
-            client.apply(change.path, change.manifest.body, dry_run=False)
-            return
+            return client.apply(change.path, change.body, dry_run=False, force=change.force)
         except ApiStatusError as error:
             # A custom resource's endpoint can lag a moment behind its CRD's Established.
             retry = not change.verified and error.status == 404 and time.monotonic() < deadline
@@ -158,15 +183,15 @@ def _apply(client: KubeClient, change: Change) -> None:
             time.sleep(0.25)
 
 
-def _resolve(client: KubeClient, change: Change, error: UnreachableError) -> ObjectResult:
+def _resolve(client: KubeClient, change: Change, error: KubeError) -> ObjectResult:
     """The outcome of an apply whose answer was lost: when a dry run of the same apply
     changes nothing on the live object, the apply took effect."""
     failure = ObjectResult(change, Outcome.FAILED, _error_text(error))
-    if not error.maybe_applied:
+    if not outcome_unknown(error):
         return failure
     try:
         live = client.get(change.path)
-        again = client.apply(change.path, change.manifest.body, dry_run=True)
+        again = client.apply(change.path, change.body, dry_run=True, force=change.force)
     except KubeError:
         return ObjectResult(change, Outcome.FAILED, _error_text(error) + "; its outcome is "
                             "unknown: the object could not be read back")

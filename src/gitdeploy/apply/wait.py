@@ -139,13 +139,24 @@ def _about(event: Body, item: WaitItem) -> bool:
 
 
 def _event_time(event: Body) -> str:
-    return str(event.get("lastTimestamp") or event.get("eventTime")
+    """When the event last happened: a series' last observation (events.k8s.io/v1, as the
+    scheduler records repeats), else `lastTimestamp` (a core v1 event counted up), else the
+    first occurrence."""
+    series = event.get("series") or {}
+    return str(series.get("lastObservedTime") or event.get("lastTimestamp")
+               or event.get("eventTime")
                or (event.get("metadata") or {}).get("creationTimestamp") or "")
+
+
+def event_count(event: Body) -> int:
+    """How often it happened: `series.count` for a series (it has no `count`), else `count`."""
+    series = event.get("series") or {}
+    return int(series.get("count") or event.get("count") or 1)
 
 
 def _event_line(event: Body) -> str:
     involved = event.get("involvedObject") or {}
-    count = event.get("count") or 1
+    count = event_count(event)
     times = f" (x{count})" if count > 1 else ""
     return (f"{_event_time(event)} {involved.get('kind')}/{involved.get('name')}: "
             f"{event.get('reason', '')}: {event.get('message', '')}{times}").strip()

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from gitdeploy import __version__
-from gitdeploy.cli import deploy, live, local
+from gitdeploy.cli import deploy, live, local, pin, promote, report, schemas, settings_schema
 from gitdeploy.errors import ExitCode
 
 # click's UsageError, found through typer's public BadParameter: typer may ship its own copy of
@@ -67,6 +67,12 @@ def main_callback(
 for command in (local.envs, local.render, deploy.diff, deploy.apply, deploy.rollback,
                 local.validate, live.orphans, live.status, live.history, live.unlock):
     app.command()(command)
+schemas.app.command("settings")(settings_schema.settings)  # gitdeploy.yaml's JSON Schema
+app.add_typer(schemas.app)  # `gitdeploy schemas pull`, `gitdeploy schemas settings`
+app.add_typer(report.app)  # `gitdeploy report merge`, `publish`: many environments (docs/fleet.md)
+app.command()(promote.compare)  # two environments side by side (docs/promotion.md)
+app.command()(promote.promote)  # images, charts, files from one to another
+app.command()(pin.pin)  # image tags resolved to digests in a lock file (docs/pinning.md)
 
 
 def main() -> None:

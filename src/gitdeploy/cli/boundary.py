@@ -14,14 +14,16 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from gitdeploy.cli.show import json_document
 from gitdeploy.errors import ExitCode, GitdeployError, Terminated, signal_name
 from gitdeploy.objects.secrets import known, masking_scope
-from gitdeploy.output import jsondoc
-from gitdeploy.output.console import UI
+
+# The console (rich) and the documents are imported when a command runs: `--help` stays fast.
+if TYPE_CHECKING:
+    from gitdeploy.output.console import UI
 
 
 def run(ui: UI, command: Callable[[], int]) -> int:
@@ -52,6 +54,9 @@ def run(ui: UI, command: Callable[[], int]) -> int:
 
 
 def _fail(ui: UI, kind: str, message: str, details: list[str], code: int) -> int:
+    from gitdeploy.cli.show import json_document
+    from gitdeploy.output import jsondoc
+
     ui.error(message, details)
     if ui.json_errors and not ui.result_written:
         json_document(ui, jsondoc.error(kind, message, details, int(code)))
@@ -70,13 +75,19 @@ def _terminate_like_interrupt() -> None:
     signal.signal(signal.SIGTERM, terminate)
 
 
-def invoke(verbose: bool, command: Callable[[UI], int], *, json_errors: bool = False) -> None:
-    """Run a command inside the boundary with the one console, then exit with its code."""
+def invoke(verbose: int, command: Callable[[UI], int], *, json_errors: bool = False,
+           output: str = "text") -> None:
+    """Run a command inside the boundary with the one console, then exit with its code.
+    `output` is the command's -o: under json or yaml, results and errors are documents in
+    that format."""
     # urllib3 logs its connection retries as warnings; the request log (-v) and our errors
     # say what happened instead.
+    from gitdeploy.output.console import UI
+
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     ui = UI.create(verbose=verbose)
-    ui.json_errors = json_errors
+    ui.json_errors = json_errors or output in ("json", "yaml")
+    ui.document_format = "yaml" if output == "yaml" else "json"
     _terminate_like_interrupt()
     with ui.external_commands():
         code = run(ui, lambda: command(ui))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gitdeploy.cli import fleet as fleet_cli
 from gitdeploy.cli.boundary import invoke
-from gitdeploy.cli.events import TerminalEvents
+from gitdeploy.cli.fleet import RUN, SELECT, SELECT_DIFF, EnvNames, Fleet, Run
 from gitdeploy.cli.options import (
     CLUSTER,
     COMMON,
@@ -18,37 +19,36 @@ from gitdeploy.cli.options import (
     DiffFormat,
     EnvName,
     Format,
+    Full,
     Output,
     Prune,
     Ref,
+    Replace,
     grouped,
 )
-from gitdeploy.cli.show import markdown, show, step_summary
-from gitdeploy.commands import deploy as deploying
-from gitdeploy.commands import diff as diffing
-from gitdeploy.commands.session import ClusterOptions, Session
+from gitdeploy.commands.session import ClusterOptions
 from gitdeploy.errors import (
-    ApplyFailed,
     ExitCode,
-    Interrupted,
-    NotReady,
     SettingsError,
-    WaitInterrupted,
 )
-from gitdeploy.output import jsondoc, terminal
-from gitdeploy.output import markdown as markdown_doc
-from gitdeploy.output.console import UI
-from gitdeploy.plan import planfile
-from gitdeploy.results import ApplyReport, Outcome
+
+# What the commands run is imported when they run: `gitdeploy --help` stays fast
+# (docs/performance.md).
+if TYPE_CHECKING:
+    from gitdeploy.cli.events import TerminalEvents
+    from gitdeploy.output.console import UI
+    from gitdeploy.results import ApplyReport
 
 
-@grouped(cluster=CLUSTER, common=COMMON)
+@grouped(fleet=SELECT_DIFF, run=RUN, cluster=CLUSTER, common=COMMON)
 def diff(
-    env: EnvName,
+    envs: EnvNames = None,
     exit_code: Annotated[bool, typer.Option(
         "--exit-code", help="Exit 2 when there are changes, 0 when there are none.")] = False,
     ref: Ref = None,
     prune: Prune = None,
+    replace: Replace = False,
+    full: Full = False,
     show_orphans: Annotated[bool, typer.Option(
         "--orphans", help="Also list objects in the environment's namespaces that nothing "
         "owns.")] = False,
@@ -56,7 +56,8 @@ def diff(
         "--offline", help="No cluster: diff the environment at --base against --ref "
         "(default HEAD).")] = False,
     base: Annotated[str | None, typer.Option(
-        "--base", help="With --offline: the ref to compare against (e.g. origin/main).",
+        "--base", help="With --offline or --changed: the ref to compare against (e.g. "
+        "origin/main).",
         show_default=False)] = None,
     out_plan: Annotated[Path | None, typer.Option(
         "--out-plan", help="Save the plan for `apply --plan` (digests, no Secret values).",
@@ -65,12 +66,30 @@ def diff(
         "--output", "-o", help="Output format (markdown: for a pull-request comment).")
     ] = DiffFormat.text,
     *,
+    fleet: Fleet,
+    run: Run,
     cluster: ClusterOptions,
     common: Common,
 ) -> None:
     """Show what apply would change, as computed by the API server (server-side dry run)."""
+    several = fleet_cli.combine(fleet, run)
+    if several.several(envs or []):  # several environments: docs/fleet.md
+        invoke(common.verbose, lambda ui: fleet_cli.diff(
+            ui, several, envs or [], repo=common.repo, cluster=cluster, ref=ref, base=base,
+            offline=offline, prune=prune, replace=replace, full=full, orphans=show_orphans,
+            exit_code=exit_code, out_plan=out_plan, output=output.value), output=output)
+        return
+    env = (envs or [""])[0]
 
     def command(ui: UI) -> int:
+        from gitdeploy.cli.events import TerminalEvents
+        from gitdeploy.cli.show import markdown, show, step_summary
+        from gitdeploy.commands import diff as diffing
+        from gitdeploy.commands.session import Session
+        from gitdeploy.output import jsondoc, terminal
+        from gitdeploy.output import markdown as markdown_doc
+        from gitdeploy.plan import planfile
+
         with Session.open(TerminalEvents(ui), common.repo) as session:
             if offline or base:
                 if not (offline and base) or show_orphans:
@@ -82,12 +101,13 @@ def diff(
                 plan, orphans = diffing.offline(session, env, base=base, head=ref or "HEAD"), None
             else:
                 plan, orphans = diffing.plan(session, env, cluster, ref=ref, prune=prune,
-                                             with_orphans=show_orphans)
+                                             with_orphans=show_orphans, replace=replace,
+                                             full=full)
         summary = markdown_doc.plan(plan, orphans)
         if output is DiffFormat.markdown:
             markdown(ui, summary)
         else:
-            show(ui, output is DiffFormat.json, plan,
+            show(ui, output.structured, plan,
                  lambda p: jsondoc.plan(p, orphans), terminal.plan)
             if orphans is not None and output is DiffFormat.text:
                 ui.out.print()
@@ -99,12 +119,12 @@ def diff(
                     f"--plan {out_plan}")
         return ExitCode.CHANGES if exit_code and plan.pending else ExitCode.OK
 
-    invoke(common.verbose, command, json_errors=output is DiffFormat.json)
+    invoke(common.verbose, command, output=output)
 
 
-@grouped(deploy=DEPLOY, cluster=CLUSTER, common=COMMON)
+@grouped(fleet=SELECT, run=RUN, deploy=DEPLOY, cluster=CLUSTER, common=COMMON)
 def apply(
-    env: EnvName,
+    envs: EnvNames = None,
     ref: Ref = None,
     allow_dirty: Annotated[bool, typer.Option(
         "--allow-dirty", help="Apply even if the files have uncommitted changes (recorded as "
@@ -114,20 +134,33 @@ def apply(
         "the cluster changed since.", show_default=False)] = None,
     output: Output = Format.text,
     *,
+    fleet: Fleet,
+    run: Run,
     deploy: Deploy,
     cluster: ClusterOptions,
     common: Common,
 ) -> None:
     """Show the diff, ask, then apply with server-side apply (field manager gitdeploy) and
     record the deploy in the cluster."""
+    several = fleet_cli.combine(fleet, run)
+    if several.several(envs or []):  # several environments: docs/fleet.md
+        invoke(common.verbose, lambda ui: fleet_cli.apply(
+            ui, several, envs or [], repo=common.repo, cluster=cluster, ref=ref,
+            deploy=deploy.options(allow_dirty=allow_dirty, plan_file=plan_file),
+            output=output.value), output=output)
+        return
+    env = (envs or [""])[0]
 
     def command(ui: UI) -> int:
+        from gitdeploy.commands import deploy as deploying
+        from gitdeploy.commands.session import Session
+
         options = deploy.options(allow_dirty=allow_dirty, plan_file=plan_file)
         with Session.open(_events(ui, output), common.repo) as session:
             report = deploying.apply(session, env, cluster, options, ref=ref)
         return _report(ui, report, output)
 
-    invoke(common.verbose, command, json_errors=output is Format.json)
+    invoke(common.verbose, command, output=output)
 
 
 @grouped(deploy=DEPLOY, cluster=CLUSTER, common=COMMON)
@@ -145,48 +178,34 @@ def rollback(
     """Apply the environment as it was at an earlier deploy (diff and confirmation as usual)."""
 
     def command(ui: UI) -> int:
+        from gitdeploy.commands import deploy as deploying
+        from gitdeploy.commands.session import Session
+
         options = deploy.options()
         with Session.open(_events(ui, output), common.repo) as session:
             report = deploying.rollback(session, env, cluster, options, to=to)
         return _report(ui, report, output)
 
-    invoke(common.verbose, command, json_errors=output is Format.json)
+    invoke(common.verbose, command, output=output)
 
 
 def _events(ui: UI, output: Format) -> TerminalEvents:
     """The plan about to be applied is part of the text result (stdout); under -o json it is
     shown on stderr, so that stdout holds the one JSON document."""
+    from gitdeploy.cli.events import TerminalEvents
+
     return TerminalEvents(ui, plan_to=ui.out if output is Format.text else ui.err)
 
 
 def _report(ui: UI, report: ApplyReport, output: Format) -> int:
-    show(ui, output is Format.json, report, jsondoc.apply_report, terminal.apply_report)
+    from gitdeploy.cli.show import show, step_summary
+    from gitdeploy.fleet.tasks import apply_error
+    from gitdeploy.output import jsondoc, terminal
+    from gitdeploy.output import markdown as markdown_doc
+
+    show(ui, output.structured, report, jsondoc.apply_report, terminal.apply_report)
     step_summary(markdown_doc.apply_report(report))
-    env = report.plan.environment
-    if report.interrupted:
-        done = report.count(Outcome.APPLIED) + report.count(Outcome.DELETED)
-        raise Interrupted(
-            f"apply to {env} interrupted by {report.interrupted} after {done} of "
-            f"{len(report.results)} object(s); the lock is released and the report above is "
-            f"{'recorded' if report.record else 'NOT recorded'}",
-            [*report.problems, "run the apply again to finish it"],
-            signal_name=report.interrupted)
-    if not report.succeeded:
-        raise ApplyFailed(f"apply to {env} failed; see the report above",
-                          [*(f"{r.change.title()}: {r.error}" for r in report.results
-                             if r.error), *report.problems])
-    if report.problems:
-        raise ApplyFailed(f"apply to {env}: the objects were applied, but not everything after",
-                          report.problems)
-    readiness = report.readiness
-    if readiness is not None and readiness.interrupted:
-        raise WaitInterrupted(f"stopped waiting for {env}: the apply is done and recorded; "
-                              "nothing was changed after it")
-    if readiness is not None and not readiness.ready:
-        why = (f"not ready after {readiness.timeout:.0f}s" if readiness.timed_out
-               else "failed to become ready")
-        raise NotReady(f"{env} was applied and recorded, but {len(readiness.not_ready)} "
-                       f"object(s) {why}; see the report above",
-                       [f"{item.title}: {item.readiness.message}"
-                        for item in readiness.not_ready[:20]])
+    error = apply_error(report)  # the exit code the report means (docs/exit-codes.md)
+    if error is not None:
+        raise error
     return ExitCode.OK

@@ -16,6 +16,11 @@ T = TypeVar("T")
 
 
 def json_document(ui: UI, document: dict[str, Any]) -> None:
+    """A result or error document, as JSON, or as YAML under -o yaml (the same document)."""
+    if ui.document_format == "yaml":
+        ui.out.file.write(jsondoc.dumps_yaml(document))
+        ui.result_written = True
+        return
     text = jsondoc.dumps(document)
     if ui.out.is_terminal:
         ui.out.print_json(text)  # highlighted for a person

@@ -12,6 +12,7 @@ and reports progress and asks for confirmation through the session's `Events`.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,14 @@ from gitdeploy.config.environments import Environment, load_environment
 from gitdeploy.config.freeze import refuse_if_frozen
 from gitdeploy.config.sources import SourceTree
 from gitdeploy.errors import KubeError, RefusedError, SettingsError
+from gitdeploy.kube.client import KubeClient
 from gitdeploy.kube.target import Connection
+from gitdeploy.notify import announce
 from gitdeploy.objects.kinds import NAMESPACE_KIND
 from gitdeploy.objects.secrets import SecretMasker, known
 from gitdeploy.plan import planfile
-from gitdeploy.plan.dryrun import build_plan
+from gitdeploy.plan.blockers import blockers
+from gitdeploy.plan.dryrun import build_plan, fingerprints_for
 from gitdeploy.render.environment import RenderedSet
 from gitdeploy.results import (
     DEPLOY,
@@ -43,6 +47,7 @@ from gitdeploy.results import (
 from gitdeploy.state.identity import kube_user, local_identity
 from gitdeploy.state.lock import EnvironmentLock
 from gitdeploy.state.records import RecordStore, from_report
+from gitdeploy.state.synced import object_key, save_after_apply
 
 MAX_LISTED_FILES = 20
 
@@ -57,6 +62,8 @@ class DeployOptions:
     plan_file: Path | None = None  # apply exactly this reviewed plan, or refuse
     wait: bool | None = None  # None: the environment's wait.enabled
     wait_timeout: float | None = None  # None: the environment's wait.timeout
+    replace: bool = False  # objects whose immutable fields changed are deleted and created
+    full: bool = False  # dry-run every object, also those unchanged since the last apply
 
 
 def apply(session: Session, env_name: str, options: ClusterOptions, deploy: DeployOptions,
@@ -64,7 +71,7 @@ def apply(session: Session, env_name: str, options: ClusterOptions, deploy: Depl
     source = session.source(ref)
     env = load_environment(source.tree, env_name)
     _refuse_if_frozen(session, source, env, "apply")
-    rendered = session.render(source.tree, env)
+    rendered = session.render(source.tree, env, check=True)
     info = session.source_info(source, rendered)
     _refuse_if_dirty(info, env, deploy)
     connection = session.connect(env, options)
@@ -89,7 +96,7 @@ def rollback(session: Session, env_name: str, options: ClusterOptions, deploy: D
         raise SettingsError(f"cannot roll back to {commit[:7]}: {error.message}",
                             error.details) from None
     refuse_if_frozen("rollback", env.name, [(source.tree, old_env)])
-    rendered = session.render(source.tree, old_env)
+    rendered = session.render(source.tree, old_env, check=True)
     info = dataclasses.replace(session.source_info(source, rendered),
                                ref=commit if what.startswith("commit") else commit[:7])
     # The old commit's objects, under today's guards, protection and lock.
@@ -162,10 +169,13 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
     prune_on = deploy.prune if deploy.prune is not None else (
         saved.prune if saved is not None else env.settings.prune)
     events = session.events
+    started = time.monotonic()  # the notifications' duration
 
     def plan_now() -> Plan:
-        return build_plan(rendered, connection, info, concurrency=options.concurrency,
-                          prune=prune_on)
+        the_plan = build_plan(rendered, connection, info, concurrency=options.concurrency,
+                              prune=prune_on, replace=deploy.replace, full=deploy.full)
+        the_plan.variables = rendered.variables  # names and sources only, never values
+        return the_plan
 
     def check(the_plan: Plan) -> None:
         if saved is not None:
@@ -175,15 +185,23 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
                                    "changed since it was made (the diff above is the current "
                                    "one)", [*moved, "make and review a new plan (diff "
                                    "--out-plan)"])
+        blocked = blockers(the_plan, str(env.settings_path),
+                           create_namespace=env.settings.create_namespace)
+        if blocked:
+            raise RefusedError(f"apply to {env.name} refused: the plan cannot be applied as it "
+                               "is", blocked)
         problems = prune.refusals(the_plan, env.settings, rendered=len(rendered.manifests),
                                   allow_mass_delete=deploy.allow_mass_delete)
         if problems:
             raise RefusedError(f"apply to {env.name} refused: pruning is not safe", problems)
 
     identity = local_identity()
+    # A lock lost while held (renewals failed past its expiry, or another deploy took it over)
+    # stops the apply from starting any further write, as Ctrl-C does.
     lock = EnvironmentLock(connection.client, namespace=env.settings.store_namespace,
                            environment=env.name, holder=identity.holder(),
-                           duration=env.settings.lock_duration, note=events.note)
+                           duration=env.settings.lock_duration, note=events.note,
+                           on_lost=connection.client.stopping.set)
     store = RecordStore(connection.client, env.settings.store_namespace, env.name)
     lease_seen = lock.version()
     the_plan = plan_now()
@@ -193,7 +211,7 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
     if asked:
         events.confirm_apply(the_plan)
     with lock.held(deploy.lock_timeout):
-        if asked or lock.taken_from != lease_seen:
+        if asked or lock.taken_from != lease_seen or lock.took_over:
             # The state namespace the lock created is not a change to confirm again.
             ours = f"/{NAMESPACE_KIND}//{lock.namespace}:" if lock.created_namespace else None
             the_plan = _plan_again(events, the_plan, plan_now(), check, ask=asked, ours=ours)
@@ -203,12 +221,16 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
     if lock.release_error:
         report.problems.append(lock.release_error)
     if lock.lost.is_set():
-        events.warning(f"the lock of {env.name} was taken over by another deploy while this "
-                       "one ran (was it paused longer than lock.duration?)")
+        report.problems.append(
+            f"the lock of {env.name} was lost while this deploy held it (its renewals failed "
+            f"for longer than lock.duration, {lock.duration}s, or another deploy took it over): "
+            "no write started after that; run the deploy again")
     waits = deploy.wait if deploy.wait is not None else env.settings.wait.enabled
     if waits and report.succeeded and not report.problems:
         report.readiness = _wait(events, env, the_plan, connection, options,
                                  deploy.wait_timeout or env.settings.wait.timeout)
+    announce(env.settings.notify, report, kind=kind, duration=time.monotonic() - started,
+             log=events.log, warning=events.warning)  # docs/notifications.md; never raises
     return report
 
 
@@ -244,7 +266,9 @@ def _apply_and_record(connection: Connection, options: ClusterOptions, rendered:
     if the_plan.work or (rendered.manifests and not inventory.exists):
         prune.write_parent(client, inventory, prune.parent_before(the_plan))
     report = apply_plan(the_plan, client, concurrency=options.concurrency,
-                        establish_timeout=options.establish_timeout, progress=events.applied)
+                        establish_timeout=options.establish_timeout, progress=events.applied,
+                        fingerprints=fingerprints_for(rendered.manifests))
+    _keep_fingerprints(client, rendered, report, events)
     if the_plan.work and report.succeeded:
         try:
             prune.write_parent(client, inventory, prune.parent_after(the_plan))
@@ -264,6 +288,24 @@ def _apply_and_record(connection: Connection, options: ClusterOptions, rendered:
                                f"({masker.mask_text(error.message)}): `status` and `history` "
                                "do not show this deploy")
     return report
+
+
+def _keep_fingerprints(client: KubeClient, rendered: RenderedSet, report: ApplyReport,
+                       events: Events) -> None:
+    """Keep the sync fingerprints of the objects applied and of those found unchanged, for the
+    next plan to skip their dry runs (state/synced.py); nothing is written when every one is
+    already kept."""
+    found = {object_key(c.api_version, c.kind, c.namespace, c.name): c.synced
+             for c in report.plan.changes if c.synced}
+    applied = {object_key(r.change.api_version, r.change.kind, r.change.namespace,
+                          r.change.name): r.synced for r in report.results if r.synced}
+    if not applied and all(c.dry_run_skipped for c in report.plan.changes if c.synced):
+        return
+    env = rendered.environment
+    note = save_after_apply(client, env.settings.store_namespace, env.name,
+                            {**found, **applied})
+    if note:
+        events.warning(note)
 
 
 def _wait(events: Events, env: Environment, the_plan: Plan, connection: Connection,

@@ -4,8 +4,13 @@ nothing owns)."""
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import PurePosixPath
+
 from gitdeploy.commands.session import ClusterOptions, Session
 from gitdeploy.config.environments import Environment, load_environment
+from gitdeploy.config.freeze import FREEZE_FILE
+from gitdeploy.config.sources import SourceTree, reading
 from gitdeploy.errors import GitdeployError
 from gitdeploy.kube.target import Connection
 from gitdeploy.plan.dryrun import build_plan
@@ -23,7 +28,7 @@ def _lock(env: Environment, connection: Connection) -> EnvironmentLock:
 
 
 def status(session: Session, env_name: str, options: ClusterOptions, *, ref: str | None = None,
-           check_drift: bool = True) -> EnvironmentStatus:
+           check_drift: bool = True, full: bool = False) -> EnvironmentStatus:
     source = session.source(ref)
     env = load_environment(source.tree, env_name)
     connection = session.connect(env, options)
@@ -33,10 +38,8 @@ def status(session: Session, env_name: str, options: ClusterOptions, *, ref: str
     compared = (git_repo.source_info(source.commit, ref=ref, dirty_files=[])
                 if git_repo is not None else SourceInfo(commit=None, dirty=True))
     in_history = bool(live and live.commit and git_repo and git_repo.has_commit(live.commit))
-    distance = None
-    if in_history and git_repo is not None and source.commit is not None and live is not None:
-        distance = git_repo.distance(live.commit, source.commit)
     drift, note = None, ""
+    live_inputs: tuple[PurePosixPath, ...] = ()
     if live is None:
         note = "nothing deployed yet"
     elif not check_drift:
@@ -47,20 +50,37 @@ def status(session: Session, env_name: str, options: ClusterOptions, *, ref: str
         commit = git_repo.resolve(live.commit)
         tree = git_repo.tree(commit, live.ref or live.short)
         try:
-            live_env = load_environment(tree, env_name)
-            rendered = render_environment(tree, live_env)
+            with reading(tree):
+                live_env = load_environment(tree, env_name)
+                rendered = render_environment(tree, live_env)
         except GitdeployError as error:
-            note = f"cannot check: at {live.short}: {error.message}"
+            note = f"cannot check: {error.message}"
         else:
+            live_inputs = rendered.inputs
             info = git_repo.source_info(commit, ref=live.ref or live.short, dirty_files=[])
-            drift = build_plan(rendered, connection, info, concurrency=options.concurrency)
+            drift = build_plan(rendered, connection, info, concurrency=options.concurrency,
+                               full=full)
             if live.dirty:
                 note = "deployed from uncommitted files: compared with the commit itself"
+    distance = None
+    if in_history and git_repo is not None and source.commit is not None and live is not None:
+        paths = {*_inputs(source.tree, env), *live_inputs}
+        distance = git_repo.distance(live.commit, source.commit, paths)
     _, lock_state = _lock(env, connection).read()
     return EnvironmentStatus(
         environment=env.name, target=connection.target, live=live, compared_to=compared,
         distance=distance, in_history=in_history, drift=drift, drift_note=note,
         lock=lock_state if lock_state and lock_state.holder else None)
+
+
+def _inputs(tree: SourceTree, env: Environment) -> set[PurePosixPath]:
+    """What the environment renders from: its folder, the files it reads outside it (bases,
+    charts, values), and the repository-wide freeze file. Commits that change none of these
+    do not make it behind."""
+    paths = {env.path, FREEZE_FILE}
+    with contextlib.suppress(GitdeployError):  # if it cannot render: its folder counts
+        paths.update(render_environment(tree, env).inputs)
+    return paths
 
 
 def history(session: Session, env_name: str, options: ClusterOptions) -> History:

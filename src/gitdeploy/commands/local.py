@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from gitdeploy.commands.session import Session
-from gitdeploy.config.environments import Environment, list_environments, load_environment
+from gitdeploy.config.environments import (
+    BrokenEnvironment,
+    Environment,
+    load_environment,
+    scan_environments,
+)
 from gitdeploy.results import EnvironmentInfo, RenderedObjects, ValidationReport
-from gitdeploy.validate.schemas import validate as validate_tree
 
 
 def environments(session: Session) -> list[EnvironmentInfo]:
-    return [_info(env) for env in list_environments(session.work_tree)]
+    """Every environment; one with broken settings is listed with its error."""
+    return [_broken(env) if isinstance(env, BrokenEnvironment) else _info(env)
+            for env in scan_environments(session.work_tree)]
+
+
+def _broken(env: BrokenEnvironment) -> EnvironmentInfo:
+    return EnvironmentInfo(name=env.name, path=str(env.path), context="", namespace="",
+                           server=None, uid=None, protected=False, prune=False, suspend=False,
+                           suspend_reason="", state_namespace="", error=env.error.message,
+                           error_details=tuple(env.error.details))
 
 
 def _info(env: Environment) -> EnvironmentInfo:
@@ -28,4 +41,7 @@ def render(session: Session, env_name: str, *, ref: str | None = None) -> Render
 
 def validate(session: Session, env_names: list[str], *, ref: str | None = None
              ) -> ValidationReport:
+    # imported here: `envs` and `render` need none of the schema machinery
+    from gitdeploy.validate.schemas import validate as validate_tree
+
     return validate_tree(session.source(ref).tree, env_names)

@@ -5,22 +5,26 @@ tells the person running it what happens (`Events`): the core itself never print
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import git
-
-from gitdeploy.config.environments import Environment, find_repo_root, load_environment
-from gitdeploy.config.gitrepo import GitRepo
-from gitdeploy.config.sources import SourceTree, WorkTree
+from gitdeploy.config.sources import SourceTree, WorkTree, reading
 from gitdeploy.errors import GitdeployError, SettingsError
-from gitdeploy.kube.target import Connection, connect
-from gitdeploy.render.environment import YAML_SUFFIXES, RenderedSet, render_environment
-from gitdeploy.results import ObjectResult, Plan, SourceInfo, WaitItem
 
-WaitUpdate = Callable[[list[WaitItem], float], None]  # the objects' states, seconds waited
+if TYPE_CHECKING:
+    # Imported where they are used: `gitdeploy --help` and `envs` start without GitPython's,
+    # the Kubernetes client's or the renderers' import time (docs/performance.md).
+    import git
+
+    from gitdeploy.config.environments import Environment
+    from gitdeploy.config.gitrepo import GitRepo
+    from gitdeploy.kube.target import Connection
+    from gitdeploy.render.environment import RenderedSet
+    from gitdeploy.results import ObjectResult, Plan, SourceInfo, WaitItem
+
+WaitUpdate = Callable[[list["WaitItem"], float], None]  # the objects' states, seconds waited
 
 
 class Events(Protocol):
@@ -57,7 +61,7 @@ class ClusterOptions:
     kubeconfig: str | None = None
     context: str | None = None
     request_timeout: float = 30.0
-    concurrency: int = 8
+    concurrency: int = 16  # docs/performance.md
     establish_timeout: float = 60.0
     retries: int | None = None  # None: the environment's retries.max
     retry_time: float | None = None  # None: the environment's retries.maxTime
@@ -76,18 +80,43 @@ class Source:
         return self.ref is None
 
 
+class _GitOnDemand:
+    """The config repository's git repository, opened when first asked for (commands such as
+    `envs` never need GitPython) and closed with the session."""
+
+    def __init__(self, root: Path, stack: ExitStack) -> None:
+        self._root, self._stack = root, stack
+        self._opened = False
+        self._repo: GitRepo | None = None
+
+    def get(self) -> GitRepo | None:
+        if not self._opened:
+            from gitdeploy.config.gitrepo import GitRepo
+
+            self._repo = self._stack.enter_context(GitRepo.open(self._root))
+            self._opened = True
+        return self._repo
+
+
 @dataclass(frozen=True)
 class Session:
     events: Events
     repo_root: Path
-    git: GitRepo | None
+    _git: _GitOnDemand = field(repr=False)
+
+    @property
+    def git(self) -> GitRepo | None:
+        """The git repository holding the config repository; None outside of one."""
+        return self._git.get()
 
     @classmethod
     @contextmanager
     def open(cls, events: Events, repo: Path | None) -> Iterator[Session]:
+        from gitdeploy.config.environments import find_repo_root
+
         root = find_repo_root(repo or Path.cwd())
-        with GitRepo.open(root) as git_repo:
-            yield cls(events=events, repo_root=root, git=git_repo)
+        with ExitStack() as stack:
+            yield cls(events=events, repo_root=root, _git=_GitOnDemand(root, stack))
 
     @property
     def work_tree(self) -> WorkTree:
@@ -101,15 +130,28 @@ class Session:
         commit = self.git.resolve(ref)
         return Source(self.git.tree(commit, ref), commit, ref)
 
-    def render(self, tree: SourceTree, env: Environment) -> RenderedSet:
-        """The environment's objects; what an engine rendered but is not applied is noted."""
-        rendered = render_environment(tree, env)
+    def render(self, tree: SourceTree, env: Environment, *, check: bool = False
+               ) -> RenderedSet:
+        """The environment's objects; what an engine rendered but is not applied is noted.
+        With `check`, objects the API server would refuse (names, labels, base64, sizes) are
+        an input error before any request (validate/precheck.py)."""
+        from gitdeploy.pin.images import pin_rendered
+        from gitdeploy.render.environment import render_environment
+        from gitdeploy.validate.precheck import refuse_what_the_server_would
+
+        with reading(tree):
+            rendered = render_environment(tree, env)
+            rendered = pin_rendered(tree, rendered)  # the lock file's digests (docs/pinning.md)
+            if check:
+                refuse_what_the_server_would(tree, rendered.manifests)
         for note in rendered.notes:
             self.events.note(f"note: {note}")
         return rendered
 
     def work_tree_environment(self, name: str) -> Environment | None:
         """The environment as the work tree has it, or None when it has no such environment."""
+        from gitdeploy.config.environments import load_environment
+
         try:
             return load_environment(self.work_tree, name)
         except GitdeployError:
@@ -117,6 +159,9 @@ class Session:
 
     def source_info(self, source: Source, rendered: RenderedSet) -> SourceInfo:
         """Commit, ref and, for the work tree, which of the deployed files are uncommitted."""
+        from gitdeploy.render.environment import YAML_SUFFIXES
+        from gitdeploy.results import SourceInfo
+
         if self.git is None:
             return SourceInfo(commit=None, dirty=True)
         if not source.is_work_tree:
@@ -131,7 +176,18 @@ class Session:
         return self.git.source_info(source.commit, ref=None, dirty_files=dirty)
 
     def connect(self, env: Environment, options: ClusterOptions) -> Connection:
-        return connect(env, kubeconfig=options.kubeconfig, context_override=options.context,
-                       timeout=options.request_timeout, concurrency=options.concurrency,
-                       log=self.events.log, retries=options.retries,
-                       retry_time=options.retry_time)
+        from gitdeploy.kube.target import connect
+
+        connection = connect(env, kubeconfig=options.kubeconfig,
+                             context_override=options.context,
+                             timeout=options.request_timeout, concurrency=options.concurrency,
+                             log=self.events.log, retries=options.retries,
+                             retry_time=options.retry_time,
+                             # -vv: the bodies of writes, masked (cli/events.py)
+                             log_body=getattr(self.events, "log_body", None) if getattr(
+                                 self.events, "wants_bodies", False) else None)
+        if connection.target.insecure:
+            self.events.warning(f"context '{connection.target.context}' does not verify the "
+                                f"API server's TLS certificate (insecure-skip-tls-verify in "
+                                f"the kubeconfig)")
+        return connection

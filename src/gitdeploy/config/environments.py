@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gitdeploy.config.settings import SETTINGS_FILE, Settings, parse_settings
-from gitdeploy.config.sources import SourceTree
+from gitdeploy.config.sources import SourceTree, reading
 from gitdeploy.errors import SettingsError
 
 ENVIRONMENTS_DIR = PurePosixPath("environments")
@@ -35,22 +39,95 @@ def find_repo_root(start: Path) -> Path:
     )
 
 
+@dataclass(frozen=True)
+class BrokenEnvironment:
+    """An environment folder whose settings cannot be read, and why."""
+
+    name: str
+    path: PurePosixPath
+    error: SettingsError
+
+    @property
+    def settings_path(self) -> PurePosixPath:
+        return self.path / SETTINGS_FILE
+
+
 def list_environments(tree: SourceTree) -> list[Environment]:
-    """Every folder `environments/<name>/` that holds a settings file, sorted by name."""
+    """Every folder `environments/<name>/` that holds a settings file, sorted by name; the
+    first broken settings file raises its SettingsError."""
+    found = []
+    for env in scan_environments(tree):
+        if isinstance(env, BrokenEnvironment):
+            raise env.error
+        found.append(env)
+    return found
+
+
+def scan_environments(tree: SourceTree) -> list[Environment | BrokenEnvironment]:
+    """Every environment folder, sorted by name; one whose settings are broken is returned as
+    a BrokenEnvironment rather than failing the others."""
     if not tree.is_dir(ENVIRONMENTS_DIR):
         raise SettingsError(f"no '{ENVIRONMENTS_DIR}/' folder in the {tree.describe()}")
-    found = []
+    found: list[Environment | BrokenEnvironment] = []
     for folder in tree.list_dirs(ENVIRONMENTS_DIR):
         settings_path = folder / SETTINGS_FILE
         try:
             text = tree.read(settings_path)
         except (FileNotFoundError, KeyError):
             continue  # e.g. a shared kustomize base: not an environment
-        found.append(_environment(folder, settings_path, text))
+        try:
+            found.append(_environment(folder, settings_path, text))
+        except SettingsError as error:
+            found.append(BrokenEnvironment(folder.name, folder, error))
     return found
 
 
+@dataclass(frozen=True)
+class NamespaceOption:
+    """`-n/--namespace` of the command line: `override` replaces the environment's default
+    namespace (render, validate: nothing is written); otherwise it must name the namespace the
+    settings give, as a check (a deploy into another namespace would not be the environment in
+    git: its lock, record and prune set live in that namespace)."""
+
+    namespace: str
+    override: bool
+
+
+_NAMESPACE: contextvars.ContextVar[NamespaceOption | None] = contextvars.ContextVar(
+    "gitdeploy_namespace_option", default=None)
+
+
+@contextlib.contextmanager
+def namespace_option(namespace: str | None, *, override: bool) -> Iterator[None]:
+    token = _NAMESPACE.set(NamespaceOption(namespace, override) if namespace else None)
+    try:
+        yield
+    finally:
+        _NAMESPACE.reset(token)
+
+
 def load_environment(tree: SourceTree, name: str) -> Environment:
+    with reading(tree):
+        return _with_namespace_option(_load_environment(tree, name))
+
+
+def _with_namespace_option(env: Environment) -> Environment:
+    option = _NAMESPACE.get()
+    if option is None or option.namespace == env.settings.namespace:
+        return env
+    if option.override:
+        return dataclasses.replace(env, settings=dataclasses.replace(
+            env.settings, namespace=option.namespace))
+    raise SettingsError(
+        f"-n {option.namespace}: environment '{env.name}' deploys to namespace "
+        f"'{env.settings.namespace}' ({env.settings_path})",
+        ["commands that reach a cluster take the namespace from the environment's settings; "
+         "-n only confirms it (render and validate accept another one as a preview)",
+         f"to deploy into '{option.namespace}', make an environment for it, or change "
+         f"'namespace' in {env.settings_path}"])
+
+
+def _load_environment(tree: SourceTree, name: str) -> Environment:
     folder = ENVIRONMENTS_DIR / name
     if "/" in name or name in {"", ".", ".."} or not tree.is_dir(folder):
         known = ", ".join(env.name for env in list_environments(tree)) or "none"

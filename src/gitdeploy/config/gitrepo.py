@@ -8,7 +8,7 @@ import contextlib
 import io
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -19,6 +19,11 @@ from gitdeploy.errors import LoadError, SettingsError
 from gitdeploy.results import SourceInfo
 
 SYMLINK_MODE = 0o120000
+SHALLOW_FIXES = [
+    "fetch more history: git fetch --deepen=50 (or git fetch --unshallow)",
+    "in CI, check out with enough history (GitHub Actions: actions/checkout with "
+    "fetch-depth: 0; GitLab CI: GIT_DEPTH: 0)",
+]
 
 
 @dataclass
@@ -45,14 +50,53 @@ class GitRepo:
         return str(self.prefix / relative) if str(self.prefix) != "." else str(relative)
 
     def resolve(self, ref: str) -> git.Commit:
+        """The commit `ref` names. In a shallow clone a commit beyond the depth may be known by
+        name only (HEAD~1 is the parent of a shallow commit): it is fetched, that one commit,
+        from the repository's remote (`-v` shows the fetch), or the error says how to get it."""
         try:
-            return self.repo.commit(ref)
+            commit = self.repo.commit(ref)
         except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
+            commit = None
+        if commit is not None and not self._present(commit.hexsha):
+            commit = self._fetch(commit.hexsha)
+            if commit is None:
+                raise SettingsError(
+                    f"'{ref}' is commit {self.repo.commit(ref).hexsha[:7]}, which is not in "
+                    f"this clone: it is shallow (cloned with --depth) and the commit could not "
+                    f"be fetched", SHALLOW_FIXES) from None
+        if commit is None:
+            shallow = self.is_shallow()
             raise SettingsError(
                 f"'{ref}' is not a commit, tag or branch of the repository at "
-                f"{self.repo.working_tree_dir}",
-                ["fetch it first (git fetch), or check the spelling"],
+                f"{self.repo.working_tree_dir}"
+                + (" (a shallow clone: older commits are not in it)" if shallow else ""),
+                SHALLOW_FIXES if shallow else ["fetch it first (git fetch), or check the "
+                                               "spelling"],
             ) from None
+        return commit
+
+    def is_shallow(self) -> bool:
+        return Path(self.repo.git_dir, "shallow").is_file()
+
+    def _present(self, sha: str) -> bool:
+        try:
+            self.repo.git.cat_file("-e", f"{sha}^{{commit}}")
+        except git.GitCommandError:
+            return False
+        return True
+
+    def _fetch(self, sha: str) -> git.Commit | None:
+        """Fetch one missing commit (and its files) from the first remote that has it."""
+        remotes = sorted(self.repo.remotes, key=lambda remote: remote.name != "origin")
+        for remote in remotes:
+            try:
+                self.repo.git.fetch("--quiet", "--no-tags", "--no-write-fetch-head",
+                                    "--depth=1", remote.name, sha)
+            except git.GitCommandError:
+                continue
+            if self._present(sha):
+                return self.repo.commit(sha)
+        return None
 
     def head(self) -> git.Commit | None:
         try:
@@ -104,12 +148,16 @@ class GitRepo:
             dirty_files=tuple(dirty_files),
         )
 
-    def distance(self, live: str, head: git.Commit) -> tuple[int, int] | None:
+    def distance(self, live: str, head: git.Commit,
+                 paths: Iterable[PurePosixPath] = ()) -> tuple[int, int] | None:
         """(commits `head` has that `live` lacks, commits `live` has that `head` lacks), or
-        None when `live` is not in the local history."""
+        None when `live` is not in the local history. With `paths` (relative to the config
+        root), only commits that change one of them count."""
         if not self.has_commit(live):
             return None
-        counts = self.repo.git.rev_list("--left-right", "--count", f"{head.hexsha}...{live}")
+        specs = sorted({self._path(path) for path in paths})
+        counts = self.repo.git.rev_list("--left-right", "--count", f"{head.hexsha}...{live}",
+                                        *(["--", *specs] if specs else []))
         behind, ahead = (int(n) for n in counts.split())
         return behind, ahead
 

@@ -17,9 +17,25 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from gitdeploy.errors import LoadError
+from gitdeploy.errors import GitdeployError, LoadError
 
 MAX_LINKS = 40  # symbolic links followed for one path, as Linux does
+WORK_TREE = "work tree"
+
+
+@contextmanager
+def reading(tree: SourceTree) -> Iterator[None]:
+    """Errors raised while reading files of a commit (--ref, --base, the live commit) say
+    which commit: `<message>, at commit 3f2a1b0 (HEAD~1)`. The work tree needs no saying."""
+    try:
+        yield
+    except GitdeployError as error:
+        where = tree.describe()
+        if where != WORK_TREE and not error.where:
+            error.message = f"{error.message}, at {where}"
+            error.args = (error.message,)
+            error.where = where
+        raise
 
 
 class SourceTree(Protocol):
@@ -63,7 +79,7 @@ class WorkTree:
     root: Path
 
     def describe(self) -> str:
-        return "work tree"
+        return WORK_TREE
 
     def is_dir(self, path: PurePosixPath) -> bool:
         return (self.root / path).is_dir()

@@ -1,6 +1,11 @@
 """The one wrapper around the Kubernetes API: every request goes through `KubeClient.request`,
 which times it, reports it to the request log (`-v`), and turns failures into `KubeError`s that
-say what to fix."""
+say what to fix.
+
+A write that failed for good without a trustworthy answer (the connection was reset or timed out
+after the request went out, or the server failed while handling it) may still have taken effect:
+`outcome_unknown` tells such a failure, and `KubeClient.read_back` reads the object back to find
+out. Creates and deletes do it themselves; the lock does it for its Lease."""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import urllib3
+import yaml
 from kubernetes import client as k8s
 
 from gitdeploy.errors import KubeError
@@ -23,9 +29,11 @@ from gitdeploy.kube.retries import (
     run_with_retries,
 )
 from gitdeploy.objects.names import FIELD_MANAGER
+from gitdeploy.objects.secrets import known_in_this_run, mask
 
 RequestLog = Callable[[str], None]
 APPLY_PATCH = "application/apply-patch+yaml"
+T = TypeVar("T")
 
 
 # The API server answers some invalid objects with a 500, not a 400 or 422: a server-side apply
@@ -65,14 +73,24 @@ class UnreachableError(TransientError):
     """The connection failed, was reset, or timed out."""
 
 
+def outcome_unknown(error: BaseException) -> bool:
+    """The request failed for good, but one of its attempts may have taken effect all the same:
+    its answer was lost (a connection reset or timed out after the request went out) or the
+    server failed while handling it. Only reading the object back tells."""
+    return isinstance(error, TransientError) and error.maybe_applied
+
+
 class KubeClient:
     def __init__(self, api_client: k8s.ApiClient, server: str, *, timeout: float,
                  log: RequestLog | None = None, retry: RetryPolicy | None = None,
-                 stopping: threading.Event | None = None) -> None:
+                 stopping: threading.Event | None = None,
+                 log_body: RequestLog | None = None) -> None:
         self._api = api_client
         self.server = server
         self.timeout = timeout
         self._log = log
+        self._log_body = log_body  # -vv: the body of each write, Secret values masked
+        self._secrets = known_in_this_run()  # the run's secret values, from any thread
         self.retry = retry or RetryPolicy()
         # Set when the user interrupts a deploy: no further retries are started.
         self.stopping = stopping or threading.Event()
@@ -84,9 +102,18 @@ class KubeClient:
 
     def _send(self, method: str, path: str, query: dict[str, str] | None, body: Any,
               content_type: str | None, attempts: list[int]) -> dict[str, Any]:
+        reached = [False]  # some attempt may have taken effect
+
         def attempt() -> dict[str, Any]:
             attempts[0] += 1
-            return self._once(method, path, query, body, content_type)
+            try:
+                return self._once(method, path, query, body, content_type)
+            except TransientError as error:
+                # The last failure speaks for every attempt: an earlier one whose answer was
+                # lost may have done what a later one was refused.
+                reached[0] = reached[0] or error.maybe_applied
+                error.maybe_applied = reached[0]
+                raise
 
         answer: dict[str, Any] = run_with_retries(
             self.retry, attempt, describe=_describe(method, path), log=self._log,
@@ -127,6 +154,7 @@ class KubeClient:
             raise KubeError(f"cannot talk to the API server at {self.server}: {exc.reason}"
                             ) from None
         self._report(method, full_path, str(response.status), started)
+        self._show_body(method, body)
         data = _decode(raw)
         if response.status >= 400:
             raise _status_error(method, path, response.status, data,
@@ -135,21 +163,65 @@ class KubeClient:
 
     def create(self, collection: str, body: dict[str, Any], *,
                query: dict[str, str] | None = None) -> dict[str, Any]:
-        """POST a new object. When a repeated attempt finds the object existing (409), it is
-        read back: if it holds what was sent, the first attempt created it."""
+        """POST a new object (named in `body`). When a repeated attempt finds the object
+        existing (409), or the outcome is unknown (`outcome_unknown`), it is read back: if it
+        holds what was sent, it was created."""
         attempts = [0]
+        name = body["metadata"]["name"]
+
+        def created() -> dict[str, Any] | None:
+            existing = self.get(f"{collection}/{name}")
+            return existing if existing is not None and _holds(existing, body) else None
+
         try:
             return self._send("POST", collection, query, body, None, attempts)
-        except ApiStatusError as error:
-            if error.status != 409 or attempts[0] < 2:
+        except KubeError as error:
+            if isinstance(error, ApiStatusError) and error.status == 409 and attempts[0] > 1:
+                existing = created()  # a repeated attempt met an earlier one's work
+                if existing is not None and self._log is not None:
+                    self._log(f"POST {collection}: an earlier attempt had created {name}")
+            else:
+                existing = self.read_back(error, created, what=f"{collection}/{name}")
+            if existing is None:
                 raise
-            existing = self.get(f"{collection}/{body['metadata']['name']}")
-            if existing is None or not _holds(existing, body):
-                raise
-            if self._log is not None:
-                self._log(f"POST {collection}: the first attempt had created "
-                          f"{body['metadata']['name']}")
             return existing
+
+    def read_back(self, error: KubeError, took_effect: Callable[[], T | None], *,
+                  what: str) -> T | None:
+        """What shows that a request which failed with `error` took effect all the same, or
+        None. When the outcome is unknown (`outcome_unknown`), `took_effect()` reads `what`
+        back and returns that evidence (None, or anything false, when the request shows no
+        effect); otherwise the request had none. When the reading fails too, `error` is
+        left saying that its outcome is unknown."""
+        if not outcome_unknown(error):
+            return None
+        try:
+            found = took_effect()
+        except KubeError as again:
+            error.details.insert(0, f"its outcome is unknown: {what} could not be read back "
+                                    f"({again.message})")
+            return None
+        if not found:
+            return None
+        if self._log is not None:
+            self._log(f"{what}: the request's outcome was unknown; read back, it had taken "
+                      "effect")
+        return found
+
+    def trace(self, line: str) -> None:
+        """A line of the `-v` trace (nothing without -v)."""
+        if self._log is not None:
+            self._log(line)
+
+    def _show_body(self, method: str, body: Any) -> None:
+        """-vv: what a write sends, as YAML; a Secret's values, and every value the run knows
+        to be secret (decrypted SOPS values, variables from encrypted files), masked."""
+        if self._log_body is None or body is None or method == "GET":
+            return
+        shown = mask(body) if isinstance(body, dict) else body
+        text = yaml.safe_dump(shown, sort_keys=False, default_flow_style=False, width=1000) \
+            if isinstance(shown, (dict, list)) else str(shown)
+        self._log_body(self._secrets().mask_text(text.rstrip()))
 
     def _report(self, method: str, path: str, status: str, started: float) -> None:
         if self._log is not None:
@@ -171,21 +243,36 @@ class KubeClient:
     def delete(self, path: str, *, uid: str, resource_version: str = "",
                propagation: str = "Background") -> bool:
         """Delete the object at `path` if it is still the one with `uid` (and, if given, at
-        `resource_version`). False when it was already gone."""
+        `resource_version`). False when it was already gone. When the outcome is unknown
+        (`outcome_unknown`), the object is read back: gone, or being deleted (the same `uid`
+        with a deletionTimestamp), it counts as deleted."""
         preconditions = {k: v for k, v in (("uid", uid), ("resourceVersion", resource_version))
                          if v}
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation,
                 **({"preconditions": preconditions} if preconditions else {})}
+
+        def deleted() -> bool:
+            live = self.get(path)
+            if live is None:
+                return True
+            metadata = live.get("metadata") or {}
+            return bool(metadata.get("deletionTimestamp")) and (
+                not uid or metadata.get("uid") == uid)
+
         try:
             self.request("DELETE", path, body=body)
-        except ApiStatusError as error:
-            if error.status == 404:
+        except KubeError as error:
+            if isinstance(error, ApiStatusError) and error.status == 404:
                 return False
-            raise
+            if not self.read_back(error, deleted, what=path):
+                raise
         return True
 
-    def apply(self, path: str, body: dict[str, Any], *, dry_run: bool) -> dict[str, Any]:
-        query = {"fieldManager": FIELD_MANAGER, "force": "true"}
+    def apply(self, path: str, body: dict[str, Any], *, dry_run: bool, force: bool = True,
+              manager: str = FIELD_MANAGER) -> dict[str, Any]:
+        """Server-side apply; without `force` the server answers a conflict with another
+        field manager with a 409 whose causes name the fields and their managers."""
+        query = {"fieldManager": manager, "force": "true" if force else "false"}
         if dry_run:
             query["dryRun"] = "All"
         return self.request("PATCH", path, query=query, body=body, content_type=APPLY_PATCH)
@@ -255,6 +342,8 @@ def _status_error(method: str, path: str, status: int, data: dict[str, Any],
     if status in TRANSIENT_STATUS and not is_invalid_object(status, message):
         transient = TransientStatusError(text, status=status, reason=reason, body=data)
         transient.retry_after = retry_after_seconds(retry_after)
+        # A throttled request was turned away before the server did anything with it.
+        transient.maybe_applied = status != 429
         transient.details = details
         return transient
     error = ApiStatusError(text, status=status, reason=reason, body=data)

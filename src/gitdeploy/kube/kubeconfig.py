@@ -6,9 +6,11 @@ gitdeploy always names the context explicitly and never changes the kubeconfig's
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
@@ -21,6 +23,7 @@ class ContextInfo:
     name: str
     server: str
     kubeconfig: str
+    insecure: bool = False  # insecure-skip-tls-verify: the server's certificate is not checked
 
 
 def kubeconfig_path(option: str | None) -> str:
@@ -67,5 +70,10 @@ def load_context(kubeconfig: str, context: str, *, timeout: float, pool_size: in
     configuration.connection_pool_maxsize = max(pool_size, 4)
     api_client = k8s.ApiClient(configuration)
     api_client.user_agent = "gitdeploy"
-    info = ContextInfo(name=context, server=configuration.host.rstrip("/"), kubeconfig=joined)
+    insecure = configuration.host.startswith("https:") and not configuration.verify_ssl
+    if insecure:
+        # urllib3 warns on every request; the command says it once (Target.insecure).
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    info = ContextInfo(name=context, server=configuration.host.rstrip("/"), kubeconfig=joined,
+                       insecure=insecure)
     return info, api_client

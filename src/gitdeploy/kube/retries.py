@@ -8,7 +8,8 @@ jitter; attempts and the total time are bounded (`retries:` in the settings, `--
 the answers a repeat can get: server-side apply is idempotent, a repeated delete finds the
 object gone (404), a repeated lease update or create meets its own write (409, resolved by
 reading the lease back), and a repeated create of a record is recognised by reading the object
-back (`KubeClient.create`).
+back (`KubeClient.create`). When the last attempt fails too and an attempt may have taken effect
+(`maybe_applied`), the caller reads the object back (`KubeClient.read_back`).
 
 The retry loop is tenacity's; this module only says what is transient and how long to wait.
 """
@@ -51,7 +52,8 @@ class RetryPolicy:
 
 class TransientError(KubeError):
     """A failure that may pass: `retry_after` is the server's own wait in seconds, if it named
-    one; `maybe_applied` is False only when the request certainly did not reach the server."""
+    one; `maybe_applied` is False only when the request certainly had no effect: no attempt
+    reached the server, or the server turned each one away (429)."""
 
     retry_after: float | None = None
     maybe_applied: bool = True

@@ -84,6 +84,22 @@ BUILTIN_CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+# The API groups Kubernetes itself serves (kube-apiserver v1.36): every other group is a custom
+# resource's, whose scope its CRD gives.
+BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "events.k8s.io", "networking.k8s.io",
+    "rbac.authorization.k8s.io", "storage.k8s.io", "scheduling.k8s.io", "node.k8s.io",
+    "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+    "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "resource.k8s.io", "authentication.k8s.io",
+    "authorization.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
+})
+
+
+def is_custom_group(group: str) -> bool:
+    return group not in BUILTIN_GROUPS
+
+
 def cluster_scoped_kinds(manifests: list[Manifest]) -> set[tuple[str, str]]:
     """Built-in cluster-scoped kinds plus those defined by CRDs among `manifests`."""
     kinds = set(BUILTIN_CLUSTER_SCOPED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,15 +259,63 @@ def iter_documents(text: bytes) -> Iterator[tuple[int, Any]]:
                 budget.check(node)
             yield node.start_mark.line + 1, loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(str(problem), mark.line + 1 if mark else 0) from None
+        raise yaml_problem(exc, text) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(str(exc)) from None
+        raise yaml_problem(exc, text) from None
     except RecursionError:  # PyYAML without libyaml, which stops at 1,000 levels
         raise YamlProblem(TOO_DEEP) from None
     finally:
         loader.dispose()
+
+
+def yaml_problem(exc: yaml.YAMLError, text: bytes | str) -> YamlProblem:
+    """A parser's error as a person can act on it: the line, and for the causes that read
+    alike (a tab, a file that is not UTF-8 text, a control character) what it is."""
+    data = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text
+    if isinstance(exc, yaml.reader.ReaderError):
+        offset = max(0, min(int(exc.position), len(data)))
+        line = data.count(b"\n", 0, offset) + 1
+        if b"\0" in data[:8000]:
+            return YamlProblem("not a text file (it holds binary data): a manifest is YAML "
+                               "text; move the file out of the environment or exclude it",
+                               line)
+        if "UTF-8" in str(exc.reason) or "utf-8" in str(exc.reason):
+            byte = data[offset:offset + 1].hex() or "end of file"
+            return YamlProblem(f"not UTF-8 text (byte 0x{byte} cannot start or continue a "
+                               "UTF-8 character): save the file as UTF-8", line)
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1]
+                                                                        or "\0")
+        return YamlProblem(f"a control character (U+{code:04X}) that YAML does not allow: "
+                           "remove it, or write it as an escape in a double-quoted string",
+                           line)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = str(exc.problem or exc.context or "invalid YAML")
+        line = mark.line + 1 if mark else 0
+        if mark is not None and "cannot start any token" in problem and _char_at(
+                data, mark.line, mark.column) == "\t":
+            problem = ("a tab character: YAML indents with spaces only (replace the tab with "
+                       "spaces)")
+        elif "maximum nesting depth" in problem:
+            problem = TOO_DEEP
+        elif (mark is not None and exc.context_mark is not None and exc.context
+              and not data[mark.index if 0 <= mark.index <= len(data) else len(data):].strip()
+              and exc.context_mark.line < mark.line):
+            # Found at the end of the file: what is missing is the end of what opened earlier
+            # (a bracket, a quote); point there.
+            line = exc.context_mark.line + 1
+            opened = re.sub(r"^while (parsing|scanning) ", "", str(exc.context))
+            problem = f"{problem} ({opened} that starts on this line is never closed)"
+        return YamlProblem(problem, line)
+    return YamlProblem(str(exc))
+
+
+def _char_at(data: bytes, line: int, column: int) -> str:
+    lines = data.split(b"\n")
+    if line >= len(lines):
+        return ""
+    text = lines[line].decode("utf-8", errors="replace")
+    return text[column] if column < len(text) else ""
 
 
 def check_aliases(text: bytes | str) -> None:

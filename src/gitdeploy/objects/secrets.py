@@ -3,6 +3,11 @@ comes from outside (the API server's, kustomize's and Helm's messages) is masked
 it may quote (`SecretMasker`).
 
 A masked value keeps its key, so a diff still shows which keys were added, removed or changed.
+Besides the values of Secrets, two kinds of values are masked wherever they are: SOPS
+ciphertext (`ENC[...]`, read when there are no keys to decrypt it), and the fields of any object
+that hold values decrypted from SOPS files or substituted from encrypted variables (registered
+for the run with `protect_fields`, so that the cluster's version of the object is masked at the
+same places).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import copy
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from gitdeploy.errors import GitdeployError
@@ -23,21 +28,36 @@ MASK = "<masked>"
 MASK_BEFORE = "<masked: old value>"
 MASK_AFTER = "<masked: new value>"
 SECRET_FIELDS = ("data", "stringData")
+# A value SOPS encrypted, as it stands in an encrypted file (docs/secrets.md).
+ENCRYPTED_VALUE = re.compile(r"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,"
+                             r"tag:[A-Za-z0-9+/=]+,type:[a-z]+\]")
+_ENCRYPTED_MARK = "ENC[AES256_GCM,"
+FieldPath = tuple[str | int, ...]
 
 
 def is_secret(body: dict[str, Any] | None) -> bool:
     return bool(body) and body.get("kind") == "Secret" and body.get("apiVersion") == "v1"  # type: ignore[union-attr]
 
 
+def holds_secrets(body: dict[str, Any] | None) -> bool:
+    """A Secret, or an object with values from encrypted sources (or their ciphertext)."""
+    return is_secret(body) or bool(body and _hidden_fields(body))
+
+
 def mask(body: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `body` with every Secret value replaced."""
-    if not is_secret(body):
+    """A copy of `body` with every Secret value, every value from an encrypted source and
+    every SOPS ciphertext replaced."""
+    hidden = _hidden_fields(body)
+    if not is_secret(body) and not hidden:
         return body
     masked = copy.deepcopy(body)
-    for field in SECRET_FIELDS:
-        if isinstance(masked.get(field), dict):
-            masked[field] = dict.fromkeys(masked[field], MASK)
-    _drop_last_applied(masked)
+    if is_secret(body):
+        for field in SECRET_FIELDS:
+            if isinstance(masked.get(field), dict):
+                masked[field] = dict.fromkeys(masked[field], MASK)
+        _drop_last_applied(masked)
+    for path in hidden:
+        _replace(masked, path, MASK)
     return masked
 
 
@@ -45,19 +65,85 @@ def mask_pair(
     before: dict[str, Any] | None, after: dict[str, Any] | None
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Masked copies of two versions of an object; a changed value shows as changed."""
-    if not (is_secret(before) or is_secret(after)):
+    hidden = sorted({*_hidden_fields(before), *_hidden_fields(after)}, key=repr)
+    if not (is_secret(before) or is_secret(after) or hidden):
         return before, after
     old = mask(before) if before else None
     new = mask(after) if after else None
     if before and after and old and new:
-        for field in SECRET_FIELDS:
+        for field in SECRET_FIELDS if is_secret(before) or is_secret(after) else ():
             old_values, new_values = before.get(field), after.get(field)
             if not (isinstance(old_values, dict) and isinstance(new_values, dict)):
                 continue
             for key in old_values.keys() & new_values.keys():
                 if old_values[key] != new_values[key]:
                     old[field][key], new[field][key] = MASK_BEFORE, MASK_AFTER
+        for path in hidden:
+            old_value, new_value = _value_at(before, path), _value_at(after, path)
+            if old_value is not _ABSENT and new_value is not _ABSENT and old_value != new_value:
+                _replace(old, path, MASK_BEFORE)
+                _replace(new, path, MASK_AFTER)
     return old, new
+
+
+_ABSENT = object()
+
+
+def _value_at(body: Any, path: FieldPath) -> Any:
+    for part in path:
+        if not _holds(body, part):
+            return _ABSENT
+        body = body[part]
+    return body
+
+
+def _holds(container: Any, part: str | int) -> bool:
+    if isinstance(container, dict):
+        return isinstance(part, str) and part in container
+    return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
+
+
+def _replace(body: Any, path: FieldPath, text: str) -> None:
+    """Set the value at `path` (when there is one) to `text`."""
+    if not path:
+        return
+    parent = _value_at(body, path[:-1])
+    last = path[-1]
+    if _holds(parent, last):
+        parent[last] = text
+
+
+def _hidden_fields(body: dict[str, Any] | None) -> set[FieldPath]:
+    """The places of `body` to mask besides a Secret's values: SOPS ciphertext, and the fields
+    registered for this object as holding values from encrypted sources."""
+    if not body:
+        return set()
+    found = set(_encrypted_leaves(body, ()))
+    scope = _SCOPE.get()
+    if scope is not None and scope.fields:
+        found.update(scope.fields.get(_identity(body), ()))
+    return found
+
+
+def _encrypted_leaves(value: Any, path: FieldPath) -> Iterator[FieldPath]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _encrypted_leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _encrypted_leaves(item, (*path, index))
+    elif isinstance(value, str) and _ENCRYPTED_MARK in value and ENCRYPTED_VALUE.search(value):
+        yield path
+
+
+def _identity(body: dict[str, Any]) -> tuple[str, str, str]:
+    """An object's group, kind and name: the same for git's version and the cluster's (the
+    namespace is left out, as the plan drops it for cluster-scoped kinds)."""
+    api_version = str(body.get("apiVersion") or "")
+    metadata = body.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+    return group, str(body.get("kind") or ""), str(name or "")
 
 
 def _drop_last_applied(body: dict[str, Any]) -> None:
@@ -191,6 +277,7 @@ def _quoted(text: str) -> list[str]:
 class _Scope:
     def __init__(self) -> None:
         self.masker = SecretMasker()
+        self.fields: dict[tuple[str, str, str], set[FieldPath]] = {}
         self.lock = threading.Lock()
 
 
@@ -215,6 +302,24 @@ def remember(masker: SecretMasker) -> None:
     if scope is not None and masker:
         with scope.lock:
             scope.masker = scope.masker | masker
+
+
+def protect_fields(body: dict[str, Any], paths: Iterable[FieldPath]) -> None:
+    """Mark fields of the object `body` names as holding values from encrypted sources: for
+    the rest of the run (`masking_scope`), every version of that object, git's and the
+    cluster's, is shown with those fields masked. Nothing outside `masking_scope`."""
+    scope = _SCOPE.get()
+    paths = set(paths)
+    if scope is not None and paths:
+        with scope.lock:
+            scope.fields.setdefault(_identity(body), set()).update(paths)
+
+
+def known_in_this_run() -> Callable[[], SecretMasker]:
+    """`known`, for other threads: a thread of a pool does not see the run's context, so the
+    run's scope is taken now and read when called."""
+    scope = _SCOPE.get()
+    return lambda: scope.masker if scope is not None else SecretMasker()
 
 
 def known() -> SecretMasker:

@@ -16,6 +16,18 @@ from rich.text import Text
 
 from gitdeploy.logs import EXEC_LOGGER, GIT_LOGGER
 
+PIPE_WIDTH = 100_000  # piped output is never wrapped or cut: tables are as wide as their content
+
+
+def _console(file: TextIO) -> Console:
+    """A console for `file`: a terminal's width on a terminal; anything else (a pipe, a file,
+    a CI log) gets lines as long as their content, so that `gitdeploy envs | grep` sees whole
+    rows."""
+    console = Console(file=file, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
+
 
 @dataclass
 class UI:
@@ -23,22 +35,28 @@ class UI:
     err: Console  # messages, request log, progress, prompts
     stdin: TextIO
     interactive: bool  # a person can answer prompts (stdin is a terminal)
-    verbose: bool = False
-    json_errors: bool = False  # -o json: an error is written to stdout as a JSON document too
+    verbose: int = 0  # 1: the request log (-v); 2: with the bodies of writes (-vv)
+    json_errors: bool = False  # -o json/yaml: an error is written to stdout as a document too
+    document_format: str = "json"  # how documents are written: json, or yaml (-o yaml)
     result_written: bool = False  # a result went to stdout: an error adds no second document
 
     @classmethod
-    def create(cls, *, verbose: bool = False) -> UI:
+    def create(cls, *, verbose: int = 0) -> UI:
         stdin = sys.stdin
         interactive = bool(stdin is not None and stdin.isatty())
-        return cls(out=Console(file=sys.stdout, soft_wrap=True),
-                   err=Console(file=sys.stderr, soft_wrap=True),
+        return cls(out=_console(sys.stdout), err=_console(sys.stderr),
                    stdin=stdin, interactive=interactive, verbose=verbose)
 
     def log(self, line: str) -> None:
         """A line of the `-v` trace (API requests, external commands)."""
         if self.verbose:
             self.err.print(f"[dim]» {escape(line)}[/dim]", highlight=False)
+
+    def log_body(self, text: str) -> None:
+        """A request body of the `-vv` trace, already masked, indented under its request."""
+        if self.verbose >= 2:
+            self.err.print(Text("\n".join(f"  {line}" for line in text.splitlines()),
+                                style="dim"), highlight=False)
 
     @contextlib.contextmanager
     def external_commands(self) -> Iterator[None]:

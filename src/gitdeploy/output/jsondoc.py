@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
+
 from gitdeploy import __version__
+from gitdeploy.errors import place_of
 from gitdeploy.objects.secrets import mask
 from gitdeploy.results import (
     API_VERSION,
@@ -21,6 +24,8 @@ from gitdeploy.results import (
     LeaseState,
     OrphanReport,
     Plan,
+    Problem,
+    PulledSchemas,
     RenderedObjects,
     SourceInfo,
     Target,
@@ -37,6 +42,24 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False)
 
 
+class _YamlDumper(yaml.SafeDumper):
+    """Block style, multi-line texts (diffs, messages) as literal blocks."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_YamlDumper.add_representer(str, _text)
+
+
+def dumps_yaml(document: dict[str, Any]) -> str:
+    """The same document as `dumps`, as YAML (`-o yaml`)."""
+    return yaml.dump(document, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=1_000_000)
+
+
 def environments(envs: list[EnvironmentInfo]) -> dict[str, Any]:
     return _envelope("EnvironmentList", environments=[
         {
@@ -50,6 +73,8 @@ def environments(envs: list[EnvironmentInfo]) -> dict[str, Any]:
             "suspend": env.suspend,
             "suspendReason": env.suspend_reason,
             "stateNamespace": env.state_namespace,
+            "broken": env.broken,
+            "error": env.error or None,
         }
         for env in envs
     ])
@@ -91,6 +116,13 @@ def _change(change: Change) -> dict[str, Any]:
         "verified": change.verified,
         "note": change.note,
         "drift": [{"field": d.field, "manager": d.manager} for d in change.drift],
+        "conflicts": [{"field": c.field, "manager": c.manager, "human": c.human,
+                       "resolution": c.resolution.value, "reason": c.reason}
+                      for c in change.conflicts],
+        "ignored": list(change.ignored),
+        "replace": None if change.replace is None else {
+            "fields": list(change.replace.fields), "allowed": change.replace.allowed,
+            "by": change.replace.by or None},
         "kept": change.kept or None,
         "diff": change.diff,
     }
@@ -102,8 +134,11 @@ def summary(plan: Plan) -> dict[str, int]:
 
 
 def plan(plan: Plan, orphan_report: OrphanReport | None = None) -> dict[str, Any]:
-    extra = {"orphans": _orphans(orphan_report)} if orphan_report is not None else {}
+    extra: dict[str, Any] = {"orphans": _orphans(orphan_report)} if orphan_report else {}
+    if plan.variables:  # the variables substituted: names and sources, never values
+        extra["variables"] = list(plan.variables)
     return _envelope("Plan", **_header(plan), prune=plan.prune, summary=summary(plan),
+                     missingNamespaces=list(plan.missing_namespaces),
                      changes=[_change(c) for c in plan.changes], **extra)
 
 
@@ -200,13 +235,35 @@ def status(result: EnvironmentStatus) -> dict[str, Any]:
 
 
 def validation(report: ValidationReport) -> dict[str, Any]:
+    """docs/json-output.md#validation: every problem, with its file, line, column and field."""
+    skipped = report.skipped
     return _envelope("Validation", valid=report.problems == 0, problems=report.problems,
+                     warnings=report.warnings,
+                     summary={"environments": len(report.environments),
+                              "documents": report.documents, "objects": report.objects,
+                              "errors": report.problems, "warnings": report.warnings,
+                              "skipped": sum(skipped.values()), "skippedKinds": skipped},
                      environments=[
                          {"name": env.name, "kubernetesVersion": env.kubernetes_version,
-                          "objects": env.objects,
-                          "problems": [{"source": p.source, "object": p.object or None,
-                                        "message": p.message} for p in env.problems]}
+                          "kubernetesVersionFrom": env.version_from,
+                          "documents": env.documents, "objects": env.objects,
+                          "skipped": dict(sorted(env.skipped.items())),
+                          "problems": [_validation_problem(p) for p in env.problems]}
                          for env in report.environments])
+
+
+
+def pulled_schemas(result: PulledSchemas) -> dict[str, Any]:
+    return _envelope("PulledSchemas", environment=result.environment, server=result.server,
+                     folder=result.folder, files=result.files)
+
+
+def _validation_problem(problem: Problem) -> dict[str, Any]:
+    return {"source": problem.location, "file": problem.source or None,
+            "line": problem.line or None, "column": problem.column or None,
+            "object": problem.object or None, "path": problem.path or None,
+            "message": problem.message, "severity": problem.severity,
+            "check": problem.check or None, "renderedBy": problem.rendered_by or None}
 
 
 def history(result: History) -> dict[str, Any]:
@@ -216,6 +273,13 @@ def history(result: History) -> dict[str, Any]:
 
 
 def error(kind: str, message: str, details: list[str], exit_code: int) -> dict[str, Any]:
-    """What `-o json` writes to stdout when a command fails before writing its result."""
-    return _envelope("Error", error={"type": kind, "message": message, "details": details,
-                                     "exitCode": exit_code})
+    """What `-o json` writes to stdout when a command fails before writing its result: the
+    message, where it points (file, line, column), and each detail line that names a place,
+    as a problem with its own."""
+    place = place_of(message)
+    problems = [{"file": found.file, "line": found.line, "column": found.column,
+                 "message": line} for line in details if (found := place_of(line))]
+    return _envelope("Error", error={
+        "type": kind, "message": message, "details": details, "exitCode": exit_code,
+        "file": place.file if place else None, "line": place.line if place else None,
+        "column": place.column if place else None, "problems": problems})

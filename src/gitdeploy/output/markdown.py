@@ -4,6 +4,7 @@ are already masked in every diff."""
 
 from __future__ import annotations
 
+from gitdeploy.output.fieldnotes import change_notes, plan_notes
 from gitdeploy.results import Action, ApplyReport, Change, OrphanReport, Plan
 
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment
@@ -14,11 +15,14 @@ OMITTED = "(diff left out to fit the comment limit)\n"
 def _block(change: Change, diff: str) -> str:
     fence = "````" if "```" in diff else "```"
     extra = f" ({change.kept})" if change.kept else ""
+    notes = "".join(f"- {label}: {_cell(text)}\n" for label, text in change_notes(change))
     return (f"<details><summary><code>{change.action.value}</code> "
-            f"{change.title()}{extra}</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n")
+            f"{change.title()}{extra}</summary>\n\n{notes}{chr(10) if notes else ''}"
+            f"{fence}diff\n{diff}{fence}\n\n</details>\n")
 
 
-def _truncate(diff: str, keep: int) -> str:
+def truncate(diff: str, keep: int) -> str:
+    """The first lines of `diff` that fit in `keep` characters, and how many were cut."""
     lines = diff.splitlines(keepends=True)
     kept, size = [], 0
     for line in lines:
@@ -35,13 +39,17 @@ def plan(plan: Plan, orphans: OrphanReport | None = None, limit: int = COMMENT_L
     where = (f"Offline diff (no cluster): `{plan.base.describe()}` to `{source}`."
              if plan.base is not None else
              f"Context `{plan.target.context}`, commit `{source}`.")
-    head = [f"### gitdeploy diff: `{plan.environment}`", "", where, "",
-            "| action | objects |", "|---|---:|"]
+    head = [f"### gitdeploy diff: `{plan.environment}`", "", where, ""]
+    if plan.variables:  # names and where their values came from, never the values
+        head += ["Variables: " + ", ".join(f"`{_cell(v)}`" for v in plan.variables), ""]
+    head += ["| action | objects |", "|---|---:|"]
     head += [f"| {action.value} | {plan.count(action)} |" for action in Action]
     pending = plan.pending
     head += ["", f"**{len(pending)} change(s)**" if pending else "**No changes.**", ""]
     if plan.to_delete and not plan.prune and plan.base is None:
         head += ["Deletions are shown but not applied: pruning is off.", ""]
+    for line in plan_notes(plan):
+        head += [f"_{_cell(line)}_", ""]
     tail = _orphans(orphans) if orphans is not None else ""
     budget = limit - len("\n".join(head)) - len(tail) - _RESERVE
     blocks, cut = _fit(pending, budget)
@@ -61,7 +69,7 @@ def _fit(changes: list[Change], budget: int) -> tuple[list[str], int]:
         if len(diffs[longest]) <= len(OMITTED):
             break  # every diff is already as short as it gets
         keep = len(diffs[longest]) - excess - 100
-        diffs[longest] = _truncate(diffs[longest], keep) if keep > 200 else OMITTED
+        diffs[longest] = truncate(diffs[longest], keep) if keep > 200 else OMITTED
         blocks[longest] = _block(changes[longest], diffs[longest])
         shortened.add(longest)
     while blocks and sum(map(len, blocks)) > budget:  # too many objects even without diffs

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gitdeploy.objects.yamldiff import masked_yaml
+from gitdeploy.output.fieldnotes import change_notes, plan_notes
 from gitdeploy.output.progress import STATE_STYLE
 from gitdeploy.results import (
     Action,
@@ -24,6 +25,7 @@ from gitdeploy.results import (
     OrphanReport,
     Outcome,
     Plan,
+    PulledSchemas,
     RenderedObjects,
     ValidationReport,
     WaitReport,
@@ -45,6 +47,10 @@ def environments(console: Console, envs: list[EnvironmentInfo]) -> None:
     for column in ("ENVIRONMENT", "CONTEXT", "NAMESPACE", "SERVER", "CLUSTER UID", "FLAGS"):
         table.add_column(column, overflow="fold")
     for env in envs:
+        if env.broken:
+            table.add_row(*_cells(env.name, "-", "-", "-", "-"),
+                          Text("broken settings", style="bold red"))
+            continue
         flags = [name for name, on in (("protected", env.protected), ("prune", env.prune),
                                        ("suspended", env.suspend)) if on]
         table.add_row(*_cells(env.name, env.context, env.namespace, env.server or "-",
@@ -67,6 +73,8 @@ def header(console: Console, plan: Plan) -> None:
         rows = [("environment", plan.environment), ("context", t.context),
                 ("server", t.server), ("cluster", t.cluster_uid),
                 ("commit", plan.source.describe())]
+    if plan.variables:  # names and where their values came from, never the values
+        rows.append(("variables", ", ".join(plan.variables)))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -95,6 +103,9 @@ def _diff_text(diff: str) -> Text:
 
 def plan(console: Console, plan: Plan) -> None:
     header(console, plan)
+    for line in plan_notes(plan):
+        console.print(Text(line, style="yellow"))
+        console.print()
     for change in plan.pending:
         style = ACTION_STYLE[change.action]
         console.print(Text.assemble((f"{change.action.value} ", f"bold {style}"),
@@ -110,6 +121,8 @@ def plan(console: Console, plan: Plan) -> None:
             console.print(f"  [magenta]drift:[/magenta] {escape(drift.field)} was changed in "
                           f"the cluster by {escape(drift.manager)}; apply takes it back",
                           highlight=False)
+        for label, text in change_notes(change):
+            console.print(Text.assemble((f"  {label}:", "magenta"), f" {text}"))
         console.print(_diff_text(change.diff), end="")
         console.print()
     summary(console, plan)
@@ -217,18 +230,38 @@ def orphans(console: Console, report: OrphanReport) -> None:
         console.print(f"[yellow]not checked:[/yellow] {escape(line)}", highlight=False)
 
 
+def pulled_schemas(console: Console, result: PulledSchemas) -> None:
+    for path in result.files:
+        console.print(Text(f"  {path}"), highlight=False)
+    console.print(Text(f"{len(result.files)} schema(s) from the CRDs of {result.server} "
+                       f"({result.environment}) written into {result.folder}"), highlight=False)
+
+
 def validation(console: Console, report: ValidationReport) -> None:
+    """Each environment with its problems (file:line:column: object: field: message), then
+    the summary: documents, objects, errors, warnings and skipped kinds."""
     for env in report.environments:
-        mark = "[green]ok[/green]" if not env.problems else f"[red]{len(env.problems)} " \
-            "problem(s)[/red]"
-        console.print(f"{escape(env.name)}: {env.objects} object(s), Kubernetes "
-                      f"{env.kubernetes_version}: {mark}", highlight=False)
+        errors, warnings = len(env.errors), len(env.warnings)
+        mark = "[green]ok[/green]" if not errors else f"[red]{errors} error(s)[/red]"
+        if warnings:
+            mark += f", [yellow]{warnings} warning(s)[/yellow]"
+        skipped = sum(env.skipped.values())
+        console.print(f"{escape(env.name)}: {env.documents} document(s), {env.objects} "
+                      f"object(s), Kubernetes {env.kubernetes_version or '?'}"
+                      f"{f', {skipped} skipped' if skipped else ''}: {mark}", highlight=False)
         for problem in env.problems:
-            console.print(f"  {escape(str(problem))}", highlight=False)
-    total = report.problems
-    console.print(f"{total} problem(s) in {len(report.environments)} environment(s)."
-                  if total else f"All {len(report.environments)} environment(s) are valid.",
-                  highlight=False)
+            label = "" if problem.severity == "error" else f"{problem.severity}: "
+            console.print(Text(f"  {label}{problem}"), highlight=False)
+    total, warned, skipped_kinds = report.problems, report.warnings, report.skipped
+    count = len(report.environments)
+    line = (f"{total} error(s) in {count} environment(s)." if total
+            else f"All {count} environment(s) are valid.")
+    line += (f" {report.documents} document(s), {report.objects} object(s), {total} "
+             f"error(s), {warned} warning(s), {sum(skipped_kinds.values())} skipped.")
+    console.print(Text(line), highlight=False)
+    if skipped_kinds:
+        console.print(Text("Skipped (no schema check): " + ", ".join(
+            f"{kind} x{number}" for kind, number in skipped_kinds.items())), highlight=False)
 
 
 def _who(record: DeployRecord) -> str:

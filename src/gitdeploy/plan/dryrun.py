@@ -1,7 +1,14 @@
 """Plan: what apply would do, computed by the API server.
 
-Every object is sent as a server-side apply with `dryRun=All` (field manager `gitdeploy`, forced,
-as apply sends it) and the server's answer is compared with the live object, both normalized.
+Every object is sent as a server-side apply with `dryRun=All` (field manager `gitdeploy`, as
+apply sends it) and the server's answer is compared with the live object, both normalized. The
+fields shared with others (ignore rules, autoscalers' replicas, conflicts with other field
+managers, immutable fields) are settled by plan/fields.py; objects in a namespace that does not
+exist yet are shown as created, and the namespace named (docs/real-clusters.md).
+
+An object whose sync fingerprint (state/synced.py) equals the one kept by the last apply is not
+dry-run: the server could only answer with the live object (docs/performance.md). `full`
+dry-runs every object.
 """
 
 from __future__ import annotations
@@ -16,15 +23,20 @@ from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
 from gitdeploy.kube.target import Connection
 from gitdeploy.objects.applyset import PART_OF_LABEL
-from gitdeploy.objects.kinds import diff_label, is_crd, is_namespace
+from gitdeploy.objects.ignore import HPA_GROUP, HPA_KIND, Ignored, IgnoreRule, hpa_rule
+from gitdeploy.objects.kinds import api_path, diff_label, is_crd, is_namespace
+from gitdeploy.objects.managers import ConflictPolicy
 from gitdeploy.objects.manifests import Manifest, Origin
 from gitdeploy.objects.normalize import normalize
-from gitdeploy.objects.secrets import SecretMasker, remember
+from gitdeploy.objects.secrets import SecretMasker, holds_secrets, remember
 from gitdeploy.objects.yamldiff import unified
 from gitdeploy.plan.drift import find_drift
+from gitdeploy.plan.fields import FieldRules, Prepared, dry_run, prepare
+from gitdeploy.plan.planfile import plan_key
 from gitdeploy.render.environment import RenderedSet
 from gitdeploy.results import Action, Change, Plan, SourceInfo
 from gitdeploy.state.inventory import Member, list_members, read_inventory
+from gitdeploy.state.synced import Fingerprints, SyncedState, object_key, read_synced
 
 PRUNE_ANNOTATION = "gitdeploy.io/prune"
 
@@ -35,7 +47,10 @@ class _Item:
     resource: ResourceInfo
     unverified: str = ""  # why the server cannot dry-run it yet
     live: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
+    prepared: Prepared | None = None  # what apply sends, and the server's dry-run answer
+    result: dict[str, Any] | None = None  # the dry-run answer, when nothing was prepared
+    synced: str = ""  # its sync fingerprint against the live object ("" when none)
+    skipped: bool = False  # the fingerprint is the one kept: not dry-run
 
     @property
     def namespace(self) -> str:
@@ -47,20 +62,24 @@ class _Item:
 
 
 def build_plan(rendered: RenderedSet, connection: Connection, source: SourceInfo,
-               *, concurrency: int, prune: bool = False) -> Plan:
+               *, concurrency: int, prune: bool = False, replace: bool = False,
+               full: bool = False) -> Plan:
     """The plan. Every error raised meanwhile (the API server's messages, which may quote what
-    was sent) is masked for the values of the environment's Secrets."""
+    was sent) is masked for the values of the environment's Secrets. With `replace`, objects
+    whose immutable fields changed are planned as delete + create. With `full`, every object
+    is dry-run, unchanged since the last apply or not."""
     masker = SecretMasker.of_secrets(manifest.body for manifest in rendered.manifests)
     remember(masker)  # the error boundary masks them too, for the rest of the run
     try:
-        return _build_plan(rendered, connection, source, concurrency=concurrency, prune=prune)
+        return _build_plan(rendered, connection, source, concurrency=concurrency, prune=prune,
+                           replace=replace, full=full)
     except GitdeployError as error:
         masker.mask_error(error)
         raise
 
 
 def _build_plan(rendered: RenderedSet, connection: Connection, source: SourceInfo,
-                *, concurrency: int, prune: bool) -> Plan:
+                *, concurrency: int, prune: bool, replace: bool, full: bool) -> Plan:
     client = connection.client
     env = rendered.environment
     discovery = Discovery(client)
@@ -68,15 +87,25 @@ def _build_plan(rendered: RenderedSet, connection: Connection, source: SourceInf
     manifests = [inventory.label(manifest) for manifest in rendered.manifests]
     items = _resolve(manifests, discovery, concurrency)
     _mark_new_namespaces(items, client)
-    _fetch_live(items, client, concurrency)
-    _dry_run(items, client, concurrency)
-    members = list_members(inventory, client, discovery, concurrency)
+    missing = _mark_missing_namespaces(items, client, concurrency)
+    synced = SyncedState(problem="--full") if full else read_synced(
+        client, env.settings.store_namespace, env.name)
+    listed = _fetch_live(items, client, concurrency)
+    rules = FieldRules(
+        rules=env.settings.ignore_rules + _autoscaled(items, client, discovery, concurrency),
+        conflicts=env.settings.conflicts, replace=replace)
+    _skip_unchanged(items, rules, synced, fingerprints_for(manifests), client)
+    _dry_run(items, client, concurrency, rules)
+    members = list_members(inventory, client, discovery, concurrency, listed)
+    del listed
     in_git = {(i.resource.group, i.resource.kind, i.namespace, i.manifest.name) for i in items}
-    changes = [_change(item, inventory.id) for item in items]
+    changes = [_namespace_creation(ns, str(env.settings_path)) for ns in missing
+               if env.settings.create_namespace]
+    changes += [_change(item, inventory.id) for item in items]
     changes += [_deletion(member) for member in members if member.key not in in_git]
     return Plan(environment=env.name, target=connection.target, source=source,
                 changes=changes, protected=env.settings.protected, prune=prune,
-                inventory=inventory, inventory_size=len(members))
+                inventory=inventory, inventory_size=len(members), missing_namespaces=missing)
 
 
 def _crd_resources(manifests: list[Manifest]) -> dict[tuple[str, str], ResourceInfo]:
@@ -131,8 +160,76 @@ def _mark_new_namespaces(items: list[_Item], client: KubeClient) -> None:
             item.unverified = f"its namespace {item.namespace} is created by this plan"
 
 
-def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int) -> None:
-    """One LIST per resource and namespace where it saves requests, otherwise one GET each."""
+def _mark_missing_namespaces(items: list[_Item], client: KubeClient, concurrency: int
+                             ) -> list[str]:
+    """Namespaces the objects need that neither exist nor are in the plan: the server cannot
+    dry-run their objects (a 404 for the namespace, ssa-missing-namespace.jsonl), which are
+    all created by a first deploy. A namespace the kube user may not read is taken as
+    existing: its objects' dry run says the rest."""
+    planned = {i.manifest.name for i in items if is_namespace(i.resource.group, i.resource.kind)}
+    needed = sorted({i.namespace for i in items if i.namespace and i.namespace not in planned})
+
+    def exists(namespace: str) -> bool:
+        try:
+            return client.get(api_path("v1", "namespaces", name=namespace)) is not None
+        except ApiStatusError as error:
+            if error.status == 403:
+                return True
+            raise
+
+    missing = [ns for ns, found in zip(needed, map_bounded(exists, needed, concurrency),
+                                       strict=True) if not found]
+    for item in items:
+        if item.namespace in missing and not item.unverified:
+            item.unverified = f"its namespace {item.namespace} does not exist yet"
+    return missing
+
+
+def _namespace_creation(namespace: str, settings_path: str) -> Change:
+    """The Namespace that `createNamespace` adds: not in git, so not in the ApplySet (never
+    pruned), like Helm's --create-namespace."""
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+    manifest = Manifest(body=body, origin=Origin(f"createNamespace of {settings_path}"))
+    return Change(action=Action.CREATE, manifest=manifest, api_version="v1", kind="Namespace",
+                  namespace="", name=namespace,
+                  diff=unified(None, body, diff_label("Namespace", "", namespace)),
+                  path=api_path("v1", "namespaces", name=namespace), verified=False,
+                  note="not in git: created for the objects in it (createNamespace)")
+
+
+def _autoscaled(items: list[_Item], client: KubeClient, discovery: Discovery,
+                concurrency: int) -> tuple[IgnoreRule, ...]:
+    """The replicas that HorizontalPodAutoscalers scale, in git or in the cluster: left to
+    them, with no rule to write."""
+    rules = [hpa_rule(i.manifest.body, f"in {i.manifest.origin}") for i in items
+             if (i.resource.group, i.resource.kind) == (HPA_GROUP, HPA_KIND)]
+    resource = discovery.resolve_group_kind(HPA_GROUP, HPA_KIND)
+    namespaces = sorted({i.namespace for i in items if i.namespace and not i.unverified})
+    if resource is not None and namespaces:
+        def listed(namespace: str) -> list[dict[str, Any]]:
+            try:
+                found = client.request("GET", resource.collection_path(namespace))
+            except ApiStatusError as error:
+                if error.status in (403, 404):
+                    return []  # not readable here: the HPAs in git still count
+                raise
+            return [{"apiVersion": resource.api_version, "kind": HPA_KIND, **hpa}
+                    for hpa in found.get("items") or []]
+
+        in_git = {(i.namespace, i.manifest.name) for i in items
+                  if (i.resource.group, i.resource.kind) == (HPA_GROUP, HPA_KIND)}
+        for hpas in map_bounded(listed, namespaces, concurrency):
+            rules.extend(hpa_rule(hpa, "in the cluster") for hpa in hpas
+                         if (hpa["metadata"].get("namespace"), hpa["metadata"].get("name"))
+                         not in in_git)
+    return tuple(rule for rule in rules if rule is not None)
+
+
+def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int
+                ) -> dict[str, list[dict[str, Any]]]:
+    """One LIST per resource and namespace where it saves requests, otherwise one GET each.
+    Returns the items of each collection listed, for the ApplySet's members."""
+    listed: dict[str, list[dict[str, Any]]] = {}
     groups: dict[str, list[_Item]] = defaultdict(list)
     for item in items:
         if not item.unverified and not is_namespace(item.resource.group, item.resource.kind):
@@ -144,7 +241,8 @@ def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int) -> Non
             members[0].live = client.get(members[0].path)
             return
         listing = client.request("GET", collection)
-        by_name = {o["metadata"]["name"]: o for o in listing.get("items") or []}
+        listed[collection] = listing.get("items") or []
+        by_name = {o["metadata"]["name"]: o for o in listed[collection]}
         for member in members:
             live = by_name.get(member.manifest.name)
             if live is not None:
@@ -154,19 +252,63 @@ def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int) -> Non
             member.live = live
 
     map_bounded(fetch, list(groups.items()), concurrency)
+    return listed
 
 
-def _dry_run(items: list[_Item], client: KubeClient, concurrency: int) -> None:
+def fingerprints_for(manifests: list[Manifest]) -> Fingerprints:
+    """Fingerprints keyed with the plan key when an object holds secret values; without a key,
+    such objects have none (they are always dry-run)."""
+    if not any(holds_secrets(manifest.body) for manifest in manifests):
+        return Fingerprints()
+    try:
+        key = plan_key(create=False)
+    except GitdeployError:
+        key = None  # a plan key that cannot be used: only costs their dry runs
+    return Fingerprints(key.secret if key is not None else None)
+
+
+def _skip_unchanged(items: list[_Item], rules: FieldRules, synced: SyncedState,
+                    fingerprints: Fingerprints, client: KubeClient) -> None:
+    """Compute each live object's sync fingerprint; those equal to the one kept are unchanged:
+    their dry run is skipped, its answer taken as the live object (state/synced.py)."""
+    skipped = 0
+    for item in items:
+        if item.unverified or item.live is None:
+            continue
+        prepared = prepare(item.manifest.body, item.live, rules)
+        if prepared.handover is not None:
+            continue  # apply hands fields over first: a write, never skipped
+        item.synced = fingerprints.of(item.manifest.body, prepared.send, item.live)
+        if synced.matches(_key(item), item.synced):
+            prepared.result = item.live
+            item.prepared, item.skipped = prepared, True
+            skipped += 1
+    why = f" (fingerprints: {synced.problem})" if synced.problem else ""
+    client.trace(f"plan: {skipped} of {len(items)} object(s) unchanged since the last apply, "
+                 f"not dry-run{why}")
+
+
+def _key(item: _Item) -> str:
+    return object_key(item.resource.api_version, item.resource.kind, item.namespace,
+                      item.manifest.name)
+
+
+def _dry_run(items: list[_Item], client: KubeClient, concurrency: int, rules: FieldRules
+             ) -> None:
+    for item in items:
+        if item.unverified:
+            item.prepared = prepare(item.manifest.body, None, rules)
+
     def run(item: _Item) -> str:
         try:
-            item.result = client.apply(item.path, item.manifest.body, dry_run=True)
+            item.prepared = dry_run(client, item.path, item.manifest.body, item.live, rules)
         except ApiStatusError as error:
             if error.status in (401, 403) or (error.status >= 500 and not error.invalid_object):
                 raise
             return f"{item.manifest.key} ({item.manifest.origin}): {error.message}"
         return ""
 
-    verified = [item for item in items if not item.unverified]
+    verified = [item for item in items if not item.unverified and not item.skipped]
     problems = [problem for problem in map_bounded(run, verified, concurrency) if problem]
     if problems:
         raise KubeError(f"the API server rejected {len(problems)} object(s) (dry run)",
@@ -205,20 +347,31 @@ def _adopted(live: dict[str, Any] | None, set_id: str) -> str:
     return "exists in the cluster, not yet managed by this environment: apply takes it over"
 
 
+def _compared(body: dict[str, Any], ignored: Ignored, live: dict[str, Any] | None
+              ) -> dict[str, Any]:
+    """`body` as plans compare it: normalized, without the fields left to others."""
+    return ignored.strip(normalize(body), live) if ignored else normalize(body)
+
+
 def _change(item: _Item, set_id: str) -> Change:
     manifest = item.manifest
-    before = normalize(item.live) if item.live is not None else None
-    if item.unverified:
-        after = normalize(manifest.body)
+    prepared = item.prepared or Prepared(send=manifest.body, ignored=Ignored(()),
+                                         result=item.result)
+    ignored = prepared.ignored
+    before = _compared(item.live, ignored, item.live) if item.live is not None else None
+    if item.skipped and before is not None:
+        after = before  # its dry run would answer with the live object (state/synced.py)
+    elif item.unverified or prepared.replace is not None:
+        after = _compared(prepared.send, ignored, item.live)
     else:
-        assert item.result is not None
-        after = normalize(item.result)
+        assert prepared.result is not None
+        after = _compared(prepared.result, ignored, item.live)
     adopted = _adopted(item.live, set_id)
     if before is None:
         action = Action.CREATE
     elif adopted:
         action = Action.ADOPT
-    elif before == after:
+    elif before == after and prepared.replace is None:
         action = Action.UNCHANGED
     else:
         action = Action.UPDATE
@@ -226,12 +379,23 @@ def _change(item: _Item, set_id: str) -> Change:
     diff = unified(before, after, title) if action is not Action.UNCHANGED else ""
     drift = find_drift(item.live, before, after) if item.live and before and action in (
         Action.UPDATE, Action.ADOPT) else []
+    # Fields apply will not take back (a controller's, by the conflict policy) are no drift.
+    kept_by = {c.manager for c in prepared.conflicts if c.resolution is not
+               ConflictPolicy.TAKE_OVER}
+    drift = [d for d in drift if d.manager not in kept_by]
     note = f"not verified by the server: {item.unverified}" if item.unverified else adopted
+    # Kept by the apply for the next plan: an object found in sync, with nothing left to others.
+    in_sync = action is Action.UNCHANGED and not prepared.conflicts and \
+        prepared.handover is None and prepared.replace is None and not item.unverified
     live_meta = (item.live or {}).get("metadata") or {}
     return Change(
         action=action, manifest=manifest, api_version=manifest.api_version, kind=manifest.kind,
         namespace=item.namespace, name=manifest.name, diff=diff, path=item.path,
-        verified=not item.unverified,
+        verified=not item.unverified and prepared.replace is None,
         note=note, drift=drift, uid=str(live_meta.get("uid") or ""),
         resource_version=str(live_meta.get("resourceVersion") or ""),
+        conflicts=prepared.conflicts, ignored=ignored.reasons(manifest.body, item.live),
+        send=prepared.send if prepared.send is not manifest.body else None,
+        force=prepared.force, handover=prepared.handover, replace=prepared.replace,
+        live_spec=before, synced=item.synced if in_sync else "", dry_run_skipped=item.skipped,
     )

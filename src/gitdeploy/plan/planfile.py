@@ -1,5 +1,7 @@
 """Plan files: `diff --out-plan FILE` saves what was reviewed; `apply --plan FILE` applies it only
-if nothing moved since: the same commit, the same rendered objects, the same live objects.
+if nothing moved since: the same commit, the same rendered objects, the same live objects (their
+specs: what a controller writes to an object's status alone does not move a plan), the same
+ApplySet inventory.
 
 The file holds digests and resourceVersions, never object bodies, so no Secret value is in it
 (docs/json-output.md, `PlanFile`). A Secret's digest is keyed (HMAC-SHA256) with a plan key that
@@ -19,7 +21,7 @@ from typing import Any
 
 from gitdeploy.errors import SettingsError
 from gitdeploy.objects.manifests import group_of
-from gitdeploy.objects.secrets import is_secret
+from gitdeploy.objects.secrets import holds_secrets
 from gitdeploy.results import API_VERSION, Action, Change, Plan
 
 KIND = "PlanFile"
@@ -108,21 +110,37 @@ def _key(change: Change) -> str:
 
 def _digest(body: dict[str, Any], key: PlanKey | None) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
-    if is_secret(body):
+    if holds_secrets(body):  # a Secret, or values decrypted from SOPS files
         return key.digest(canonical) if key is not None else ""
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
 def _has_secrets(plan: Plan) -> bool:
-    return any(c.action is not Action.DELETE and is_secret(c.manifest.body)
+    return any(c.action is not Action.DELETE and holds_secrets(c.manifest.body)
                for c in plan.changes)
+
+
+def _live(change: Change, key: PlanKey | None) -> str:
+    """The digest of the live object as compared (normalized: no status, no server-set
+    metadata, no ignored fields); "" when there is none, and for a delete, whose any change
+    (its resourceVersion) stales the plan: what is deleted must be what was reviewed."""
+    if change.action is Action.DELETE or change.live_spec is None:
+        return ""
+    return _digest(change.live_spec, key)
 
 
 def _entries(plan: Plan, key: PlanKey | None) -> dict[str, dict[str, str]]:
     return {_key(c): {"action": c.action.value, "resourceVersion": c.resource_version,
+                      "live": _live(c, key),
                       "digest": "" if c.action is Action.DELETE else _digest(c.manifest.body,
                                                                               key)}
             for c in plan.changes}
+
+
+def _inventory(plan: Plan) -> dict[str, object]:
+    inventory = plan.inventory
+    return {"id": inventory.id if inventory is not None else None,
+            "members": plan.inventory_size}
 
 
 def save(plan: Plan, path: Path, shown: dict[str, Any]) -> None:
@@ -130,7 +148,7 @@ def save(plan: Plan, path: Path, shown: dict[str, Any]) -> None:
     digests and resourceVersions that `differences` compares added."""
     key = plan_key(create=True) if _has_secrets(plan) else None
     document = {**shown, "kind": KIND, "planKey": key.id if key is not None else None,
-                "objects": _entries(plan, key)}
+                "inventory": _inventory(plan), "objects": _entries(plan, key)}
     path.write_text(json.dumps(document, indent=2) + "\n")
 
 
@@ -142,6 +160,7 @@ class SavedPlan:
     prune: bool
     objects: dict[str, dict[str, str]]
     key: PlanKey | None = None  # of its Secrets' digests; None when it has none
+    inventory: dict[str, object] | None = None  # None: made by a gitdeploy that did not say
 
 
 def load(path: Path) -> SavedPlan:
@@ -156,7 +175,8 @@ def load(path: Path) -> SavedPlan:
     return SavedPlan(path=path, environment=str(data.get("environment")),
                      commit=(data.get("source") or {}).get("commit"),
                      prune=bool(data.get("prune")), objects=objects,
-                     key=_key_of(path, objects, data.get("planKey")))
+                     key=_key_of(path, objects, data.get("planKey")),
+                     inventory=data.get("inventory"))
 
 
 def _key_of(path: Path, objects: dict[str, Any], key_id: Any) -> PlanKey | None:
@@ -188,7 +208,8 @@ def snapshot(plan: Plan) -> SavedPlan:
     Secrets' digests keyed with a key of this run only)."""
     key = PlanKey.ephemeral()
     return SavedPlan(path=Path("-"), environment=plan.environment, commit=plan.source.commit,
-                     prune=plan.prune, objects=_entries(plan, key), key=key)
+                     prune=plan.prune, objects=_entries(plan, key), key=key,
+                     inventory=_inventory(plan))
 
 
 def differences(saved: SavedPlan, plan: Plan) -> list[str]:
@@ -200,6 +221,9 @@ def differences(saved: SavedPlan, plan: Plan) -> list[str]:
         moved.append(f"commit: planned {str(saved.commit)[:7]}, now {plan.source.short}")
     if plan.source.dirty:
         moved.append("the files have uncommitted changes: " + ", ".join(plan.source.dirty_files))
+    if saved.inventory is not None and saved.inventory != _inventory(plan):
+        moved.append(f"the ApplySet inventory changed since the plan ({saved.inventory}, now "
+                     f"{_inventory(plan)})")
     now = _entries(plan, saved.key)
     for key in sorted(set(saved.objects) | set(now)):
         before, after = saved.objects.get(key), now.get(key)
@@ -209,7 +233,9 @@ def differences(saved: SavedPlan, plan: Plan) -> list[str]:
             moved.append(f"{key}: in the plan ({before['action']}), now gone from the plan")
         elif before.get("digest") != after["digest"]:
             moved.append(f"{key}: the rendered object changed since the plan")
-        elif before.get("resourceVersion") != after["resourceVersion"]:
+        elif (before["live"] != after["live"]) if before.get("live") or after["live"] else (
+                before.get("resourceVersion") != after["resourceVersion"]):
+            # A status written by a controller changes the resourceVersion, not the spec.
             moved.append(f"{key}: changed in the cluster since the plan (resourceVersion "
                          f"{before.get('resourceVersion') or 'none'} -> "
                          f"{after['resourceVersion'] or 'none'})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from gitdeploy.config.settings import ChartSpec
 from gitdeploy.config.sources import SourceTree, normalise
 from gitdeploy.errors import LoadError
 from gitdeploy.objects.secrets import SecretMasker
+from gitdeploy.render.sops import Opener
 
 if TYPE_CHECKING:
     from helm_python import Chart
@@ -37,24 +39,41 @@ def chart_folder(env_path: PurePosixPath, spec: ChartSpec) -> PurePosixPath:
 
 
 def render_chart(spec: ChartSpec, env_path: PurePosixPath, namespace: str, tree: SourceTree,
-                 disk_root: Path | None) -> list[tuple[str, bytes]]:
+                 disk_root: Path | None, opener: Opener | None = None,
+                 warnings: list[str] | None = None) -> list[tuple[str, bytes]]:
     """The chart's CRDs and templates as YAML text, each with the path it is named by, in
     file order. Helm's error text is masked for every value the environment gives the chart
-    (values files and inline values): which of them are secret is not known."""
+    (values files and inline values): which of them are secret is not known. SOPS-encrypted
+    values files are opened by `opener` (decrypted in memory: Helm is given the values, never
+    a file)."""
     helm = _engine()
-    values = _values(spec, env_path, tree)
+    values = _values(spec, env_path, tree, opener or Opener(decrypt=True))
     where = _describe(spec, env_path)
     try:
         with _loaded(spec, env_path, disk_root) as chart:
             templates = chart.render(values, name=spec.release, namespace=namespace,
                                      is_install=True)
             crds = chart.crds if spec.include_crds else []
+            metadata = getattr(chart, "metadata", None) or {}
+            if warnings is not None and metadata.get("deprecated"):
+                # what `helm template` and `helm install` warn about the chart itself
+                warnings.append(f"{where}: the chart {metadata.get('name', spec.chart)} "
+                                f"{metadata.get('version', '')} is deprecated "
+                                "(deprecated: true in its Chart.yaml)".replace("  ", " "))
     except helm.HelmError as error:
         # Helm quotes values in its messages ("'...' does not match pattern ..."); the values
         # the environment gives the chart are where its Secrets' values come from.
         masker = SecretMasker.of_values([values])
-        raise LoadError(f"Helm could not render {where} (release {spec.release})",
-                        masker.mask_lines(str(error).splitlines()[:30])) from None
+        lines = str(error).splitlines()[:30]
+        place = ""
+        if not (spec.repo or spec.chart.startswith("oci://")):
+            # Helm names a template by the chart's name ("web/templates/cm.yaml:4:26"); a
+            # chart of the repository is named by its path there.
+            lines = [_TEMPLATE.sub(rf"\g<1>{where}/\g<2>", line) for line in lines]
+            found = next((m for line in lines if (m := _PLACE.search(line))), None)
+            place = f"{found.group(1)}: " if found else ""
+        raise LoadError(f"{place}Helm could not render {where} (release {spec.release})",
+                        masker.mask_lines(lines)) from None
     files: list[tuple[str, bytes]] = []
     for crd in sorted(crds, key=lambda item: item["filename"]):
         files.append((f"{where}/{crd['filename']}", crd["data"].encode()))
@@ -103,6 +122,10 @@ def _engine() -> Any:
     return helm_python
 
 
+_TEMPLATE = re.compile(r"(\(|\bat |template: )[^/()\s:]+/((?:templates|charts)/[^()\s:]+)")
+_PLACE = re.compile(r"\(([^()\s]+/templates/[^()\s:]+(?::\d+){0,2})\)")
+
+
 def _describe(spec: ChartSpec, env_path: PurePosixPath) -> str:
     if spec.chart.startswith("oci://"):
         return f"{spec.chart}:{spec.version}"
@@ -111,13 +134,15 @@ def _describe(spec: ChartSpec, env_path: PurePosixPath) -> str:
     return str(chart_folder(env_path, spec))
 
 
-def _values(spec: ChartSpec, env_path: PurePosixPath, tree: SourceTree) -> dict[str, Any]:
+def _values(spec: ChartSpec, env_path: PurePosixPath, tree: SourceTree, opener: Opener
+            ) -> dict[str, Any]:
     """Values files in order, then inline values; later ones win, maps merge (as Helm's -f)."""
     merged: dict[str, Any] = {}
     for name in spec.values_files:
         path = normalise(env_path / name)
         try:
-            data = yaml.safe_load(tree.read(path))
+            text = tree.read(path)
+            data = yaml.safe_load(opener.open(path, text).text)
         except (FileNotFoundError, KeyError, IsADirectoryError):
             raise LoadError(f"{env_path}/gitdeploy.yaml: values file {path} of release "
                             f"'{spec.release}' does not exist in the {tree.describe()}") from None

@@ -17,6 +17,7 @@ from gitdeploy.config.settings import LOAD_RESTRICTORS, KustomizeOptions
 from gitdeploy.config.sources import SourceTree, WorkTree, normalise
 from gitdeploy.errors import LoadError
 from gitdeploy.logs import EXEC_LOGGER
+from gitdeploy.objects.manifests import YamlProblem, iter_documents, load_yaml
 from gitdeploy.objects.secrets import MASK, SecretMasker
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -50,7 +51,9 @@ def kustomization_file(tree: SourceTree, folder: PurePosixPath) -> PurePosixPath
 def kustomize_inputs(tree: SourceTree, folder: PurePosixPath) -> set[PurePosixPath]:
     """The files a kustomization reads, as far as they can be known without building it: every
     file under its folder and under the local folders and files its `resources`, `components`
-    and `bases` name, recursively. Remote references are not files of the repository."""
+    and `bases` name, recursively, and the files its other fields name (patches, generators'
+    files, ...). Remote references are not files of the repository. A local path that leads
+    out of the repository is refused (LoadError naming the kustomization and the path)."""
     found: set[PurePosixPath] = set()
     visited: set[PurePosixPath] = set()
     pending = [folder]
@@ -60,29 +63,94 @@ def kustomize_inputs(tree: SourceTree, folder: PurePosixPath) -> set[PurePosixPa
             continue
         visited.add(current)
         found.update(tree.walk_files(current))
-        for reference in _references(tree, current):
-            target = normalise(current / reference)
+        data, where = _kustomization_data(tree, current)
+        for reference in _references(data):
+            target = _inside_repository(current, reference, where)
             if tree.is_dir(target):
                 pending.append(target)
             else:
                 found.add(target)
+        for reference in _file_references(data):
+            found.add(_inside_repository(current, reference, where))
     return found
 
 
-def _references(tree: SourceTree, folder: PurePosixPath) -> list[str]:
+def _kustomization_data(tree: SourceTree, folder: PurePosixPath
+                        ) -> tuple[dict[str, Any], PurePosixPath]:
     try:
-        data = yaml.safe_load(tree.read(kustomization_file(tree, folder)))
-    except (LoadError, yaml.YAMLError):
-        return []  # kustomize itself reports what is wrong with it
-    if not isinstance(data, dict):
-        return []
+        where = kustomization_file(tree, folder)
+        data = load_yaml(tree.read(where))
+    except (LoadError, OSError, KeyError, yaml.YAMLError):
+        return {}, folder  # kustomize itself reports what is wrong with it
+    return (data if isinstance(data, dict) else {}), where
+
+
+def _inside_repository(folder: PurePosixPath, reference: str, kustomization: PurePosixPath
+                       ) -> PurePosixPath:
+    """`reference` (relative to `folder`) as a path of the repository; a path that leaves the
+    repository (`../` above its root, or an absolute path) is refused: it would build what no
+    commit holds, whatever `loadRestrictor` allows."""
+    parts: list[str] = []
+    if not PurePosixPath(reference).is_absolute():
+        for part in (folder / reference).parts:
+            if part == "..":
+                if not parts:
+                    break
+                parts.pop()
+            elif part != ".":
+                parts.append(part)
+        else:
+            return PurePosixPath(*parts)
+    raise LoadError(f"{kustomization}: '{reference}' leads outside the repository",
+                    ["a kustomization may only read files of the config repository: copy what "
+                     "it needs into the repository, or refer to it as a remote resource"])
+
+
+def _remote(entry: str) -> bool:
+    return "://" in entry or entry.startswith(
+        ("github.com/", "git@", "gitlab.com/", "bitbucket.org/"))
+
+
+def _references(data: dict[str, Any]) -> list[str]:
     references = []
     for field in _REFERENCE_FIELDS:
-        for entry in data.get(field) or []:
-            if isinstance(entry, str) and "://" not in entry and not entry.startswith(
-                    ("github.com/", "git@", "gitlab.com/", "bitbucket.org/")):
+        for entry in _list(data.get(field)):
+            if isinstance(entry, str) and not _remote(entry):
                 references.append(entry)
     return references
+
+
+def _file_references(data: dict[str, Any]) -> list[str]:
+    """The local files a kustomization's other fields name: patches, generators' env files and
+    files, replacements, CRDs, configurations, generator and transformer configs, the OpenAPI
+    schema, Helm charts' values files. Inline YAML (text of several lines) is not a file."""
+    names: list[Any] = []
+    for field in ("patchesStrategicMerge", "crds", "configurations", "generators",
+                  "transformers", "validators"):
+        names.extend(_list(data.get(field)))
+    for field in ("patches", "patchesJson6902", "replacements"):
+        names.extend(entry.get("path") for entry in _list(data.get(field))
+                     if isinstance(entry, dict))
+    for field in ("configMapGenerator", "secretGenerator"):
+        for generator in _list(data.get(field)):
+            if isinstance(generator, dict):
+                names.extend(_list(generator.get("envs")))
+                names.append(generator.get("env"))
+                names.extend(name.split("=", 1)[-1] for name in _list(generator.get("files"))
+                             if isinstance(name, str))
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict):
+        names.append(openapi.get("path"))
+    for chart in _list(data.get("helmCharts")):
+        if isinstance(chart, dict):
+            names.append(chart.get("valuesFile"))
+            names.extend(_list(chart.get("additionalValuesFiles")))
+    return [name for name in names if isinstance(name, str) and name.strip()
+            and "\n" not in name and not _remote(name)]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def command(options: KustomizeOptions) -> list[str]:
@@ -104,7 +172,8 @@ def command(options: KustomizeOptions) -> list[str]:
     return [str(kubectl_path()), "kustomize"]
 
 
-def build(root: Path, folder: PurePosixPath, options: KustomizeOptions) -> bytes:
+def build(root: Path, folder: PurePosixPath, options: KustomizeOptions,
+          warnings: list[str] | None = None) -> bytes:
     """Run kustomize on `folder` (relative to `root`, the repository's files on disk) and
     return its YAML stream. kustomize's own error text is passed on, with the folder, masked
     for the secret values it may quote (`generator_masker`)."""
@@ -126,8 +195,39 @@ def build(root: Path, folder: PurePosixPath, options: KustomizeOptions) -> bytes
         text = result.stderr.decode("utf-8", errors="replace").replace(str(root) + "/", "")
         text = generator_masker(root, folder).mask_text(_LITERAL_SOURCES.sub(_HIDDEN, text))
         lines = [line for line in text.splitlines() if line.strip()][:MAX_ERROR_LINES]
-        raise LoadError(f"kustomize could not build {folder}", lines)
+        kustomization = next((folder / name for name in KUSTOMIZATION_FILES
+                              if (root / folder / name).is_file()), folder)
+        line = _YAML_LINE.search(text)
+        where = f"{kustomization}:{line.group(1)}" if line else str(kustomization)
+        raise LoadError(f"{where}: kustomize could not build {folder}",
+                        [*lines, *_hints(text)])
+    if warnings is not None and result.stderr.strip():
+        # A build that succeeds may still warn (deprecated fields): passed on, once each.
+        text = result.stderr.decode("utf-8", errors="replace").replace(str(root) + "/", "")
+        text = generator_masker(root, folder).mask_text(text)
+        for raw in text.splitlines():
+            said = raw.strip().removeprefix("# ").strip()
+            if said and f"{folder}: {said}" not in warnings:
+                warnings.append(f"{folder}: {said}")
     return result.stdout
+
+
+_YAML_LINE = re.compile(r"invalid Kustomization: yaml: line (\d+)")
+# kustomize's errors whose way out is a setting of gitdeploy's, and that setting.
+_SETTING_HINTS = (
+    ("must specify --enable-helm",
+     "the kustomization inflates helmCharts: set kustomize.enableHelm: true in the "
+     "environment's gitdeploy.yaml (docs/kustomize.md)"),
+    ("is not in or below",
+     "the kustomization reads files outside its folder: set kustomize.loadRestrictor: none in "
+     "the environment's gitdeploy.yaml (they must still be files of the repository)"),
+    ("no such file or directory",
+     "check the path in the kustomization: it is relative to the kustomization's folder"),
+)
+
+
+def _hints(text: str) -> list[str]:
+    return [hint for cause, hint in _SETTING_HINTS if cause in text]
 
 
 # kustomize quotes a secretGenerator's literals when one is not `key=value`: "literal sources
@@ -161,9 +261,11 @@ def generator_masker(root: Path, folder: PurePosixPath) -> SecretMasker:
 
 
 def _documents(tree: SourceTree, path: PurePosixPath) -> list[dict[str, Any]]:
+    """The mappings of a YAML file, read with the bound on aliases (a file beyond it was
+    refused before kustomize ran; here it is only left out)."""
     try:
-        return [doc for doc in yaml.safe_load_all(tree.read(path)) if isinstance(doc, dict)]
-    except (*_UNREADABLE, yaml.YAMLError):
+        return [doc for _, doc in iter_documents(tree.read(path)) if isinstance(doc, dict)]
+    except (*_UNREADABLE, YamlProblem):
         return []
 
 

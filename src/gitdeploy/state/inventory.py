@@ -8,6 +8,7 @@ namespaces its members may be found in. Every object gitdeploy applies carries t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +67,11 @@ def read_inventory(client: KubeClient, environment: str, namespace: str) -> Inve
 
 
 def list_members(inventory: Inventory, client: KubeClient, discovery: Discovery,
-                 concurrency: int) -> list[Member]:
+                 concurrency: int, listed: Mapping[str, list[dict[str, Any]]] | None = None
+                 ) -> list[Member]:
     """Every live object labelled part of the set, found by listing only the group-kinds and
-    namespaces the parent records."""
+    namespaces the parent records. `listed` holds the items of collections already listed
+    whole (by the plan): their members are taken from there, not listed again."""
     if not inventory.exists:
         return []
     selector = {"labelSelector": f"{PART_OF_LABEL}={inventory.id}"}
@@ -85,9 +88,11 @@ def list_members(inventory: Inventory, client: KubeClient, discovery: Discovery,
 
     def fetch(entry: tuple[ResourceInfo, str]) -> list[Member]:
         resource, path = entry
-        answer = client.get(path, query=selector)
+        items = listed.get(path) if listed is not None else None
+        if items is None:
+            items = (client.get(path, query=selector) or {}).get("items") or []
         members = []
-        for item in (answer or {}).get("items") or []:
+        for item in items:
             labels = (item.get("metadata") or {}).get("labels") or {}
             if labels.get(PART_OF_LABEL) != inventory.id:
                 continue  # never trust a selector alone with deletions

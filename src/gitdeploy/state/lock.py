@@ -5,10 +5,15 @@ The lease is taken before the first write and given back at the end, also on Ctr
 is held, a thread renews it every third of its duration. A lease whose holder stopped renewing
 it for longer than its duration has expired and may be taken over. Holders compare their own
 clock with the renew time written by another machine, so clocks should be roughly in sync.
+
+When the answer to a take or a release is lost, the lease is read back: a take succeeded when
+the lease names this holder, a release when it names someone else or no one.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime
 import os
 import re
@@ -90,8 +95,9 @@ def stale_holder(holder: str) -> bool:
 
 class EnvironmentLock:
     def __init__(self, client: KubeClient, *, namespace: str, environment: str, holder: str,
-                 duration: int, note: Note) -> None:
+                 duration: int, note: Note, on_lost: Callable[[], None] | None = None) -> None:
         self.client = client
+        self.on_lost = on_lost  # called once when the lock is lost while held
         self.namespace = namespace
         self.environment = environment
         self.holder = holder
@@ -105,6 +111,9 @@ class EnvironmentLock:
         # The resourceVersion of the lease this deploy took ("" when it created it): when it
         # is not the one `version()` read before the plan, another deploy held the lock since.
         self.taken_from = ""
+        # The lease named another holder when this deploy took it (it had expired): what that
+        # deploy wrote may not be in the plan made before, whatever the resourceVersion says.
+        self.took_over = False
         self.created_namespace = False  # the lock created the state namespace
 
     def describe(self) -> str:
@@ -181,13 +190,14 @@ class EnvironmentLock:
         try:
             self.client.request("POST", self.collection, query={"fieldManager": FIELD_MANAGER},
                                 body=body)
-        except ApiStatusError as error:
+        except KubeError as error:
             if error.status == 409:  # someone else created it first: look again
                 return False
             if error.status == 404:  # the state namespace does not exist yet
                 self._create_namespace()
                 return False
-            raise
+            if self.client.read_back(error, self._ours, what=self.describe()) is None:
+                raise
         self.taken_from = ""
         return True
 
@@ -205,21 +215,44 @@ class EnvironmentLock:
         try:
             self.client.request("PUT", self.path, query={"fieldManager": FIELD_MANAGER},
                                 body=body)
-        except ApiStatusError as error:
-            if error.status in (404, 409):  # changed or deleted meanwhile: look again
+        except KubeError as error:
+            if error.status in (404, 409):  # changed or deleted meanwhile
                 return False
-            raise
+            if self.client.read_back(error, self._ours, what=self.describe()) is None:
+                raise
         self.taken_from = str(lease["metadata"].get("resourceVersion") or "")
+        self.took_over = bool(state.holder) and state.holder != self.holder
         return True
 
-    # ---- holding -----------------------------------------------------------------------
-    def renew(self) -> None:
+    def _ours(self) -> dict[str, Any] | None:
+        """The lease, when it names this holder: a take whose answer was lost took it."""
         lease, state = self.read()
+        return lease if state is not None and state.holder == self.holder else None
+
+    # ---- holding -----------------------------------------------------------------------
+    def renew(self, deadline: float | None = None) -> None:
+        """Write a new renewTime. With `deadline` (time.monotonic()), no attempt or retry
+        runs past it: the lease expires then for everyone else, and a renewal that lands later
+        could hide that another deploy took it over."""
+        client = self.client if deadline is None else _bounded(self.client, deadline)
+        try:
+            lease = client.get(self.path)
+        except ApiStatusError as error:
+            if error.status != 404:
+                raise
+            lease = None
+        state = lease_state(lease) if lease else None
         if lease is None or state is None or state.holder != self.holder:
-            self.lost.set()
+            self._lose()
             return
         body = _for_update(lease, {**lease["spec"], "renewTime": _micro(_utcnow())})
-        self.client.request("PUT", self.path, query={"fieldManager": FIELD_MANAGER}, body=body)
+        client.request("PUT", self.path, query={"fieldManager": FIELD_MANAGER}, body=body)
+
+    def _lose(self) -> None:
+        if not self.lost.is_set():
+            self.lost.set()
+            if self.on_lost is not None:
+                self.on_lost()
 
     def release(self) -> bool:
         """Give the lease back if we still hold it; True when it was released."""
@@ -243,12 +276,20 @@ class EnvironmentLock:
             try:
                 self.client.request("PUT", self.path, query={"fieldManager": FIELD_MANAGER},
                                     body=_for_update(lease, spec))
-            except ApiStatusError as error:
+            except KubeError as error:
                 if error.status == 409:
                     continue
-                raise
+                if not self.client.read_back(error, lambda: self._given_back(only_if),
+                                             what=self.describe()):
+                    raise
             return True
         return False
+
+    def _given_back(self, holder: str) -> bool:
+        """`holder` no longer holds the lease (it is free, gone, or someone else's): a release
+        whose answer was lost released it."""
+        _, state = self.read()
+        return state is None or state.holder != holder
 
     @contextmanager
     def held(self, timeout: float) -> Iterator[EnvironmentLock]:
@@ -256,11 +297,19 @@ class EnvironmentLock:
         stop = threading.Event()
 
         def keep_renewing() -> None:
+            renewed = time.monotonic()  # the lease runs until renewTime + duration
             while not stop.wait(self.duration / 3):
+                expires = renewed + self.duration
                 try:
-                    self.renew()
+                    self.renew(expires)
                 except KubeError as error:
                     self.note(f"could not renew the lock: {error.message}")
+                    if time.monotonic() >= expires:
+                        self._lose()  # expired: another deploy may take it now
+                else:
+                    renewed = time.monotonic()
+                if self.lost.is_set():
+                    return
 
         renewer = threading.Thread(target=keep_renewing, name="lease-renewer", daemon=True)
         renewer.start()
@@ -276,3 +325,12 @@ class EnvironmentLock:
                                       f"expires {self.duration}s after its last renewal, or: "
                                       f"gitdeploy unlock {self.environment}")
                 self.note(self.release_error)
+
+
+def _bounded(client: KubeClient, deadline: float) -> KubeClient:
+    """`client`, with no attempt or retry running past `deadline` (time.monotonic())."""
+    remaining = max(0.5, deadline - time.monotonic())
+    bounded = copy.copy(client)
+    bounded.retry = dataclasses.replace(client.retry, max_time=remaining)
+    bounded.timeout = min(client.timeout, remaining)
+    return bounded

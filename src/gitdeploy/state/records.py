@@ -1,9 +1,14 @@
 """Deploy records: one ConfigMap per apply in the environment's state namespace, readable with
 kubectl (docs/cluster-state.md). They hold where the deploy came from, who made it, what it
-did and how it ended; never a Secret value. The newest `history.keep` records are kept."""
+did and how it ended; never a Secret value, nor a hash of one. The newest `history.keep` records
+are kept.
+
+A record whose POST lost its answer is read back: it was written when it holds what was sent
+(`KubeClient.create`)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -22,7 +27,7 @@ from gitdeploy.objects.names import (
     dns_label,
     record_name,
 )
-from gitdeploy.objects.secrets import SecretMasker
+from gitdeploy.objects.secrets import SecretMasker, known, mask
 from gitdeploy.results import (
     DEPLOY,
     FAILED,
@@ -45,10 +50,14 @@ def now() -> str:
 
 
 def digest(manifests: list[Manifest]) -> str:
-    """sha256 over the rendered objects, canonical JSON sorted by object key."""
+    """sha256 over the rendered objects, canonical JSON sorted by object key, each object
+    masked as diffs show it: a Secret with its keys but not its values (each is `<masked>`).
+    The record is readable by whoever may read ConfigMaps, and a hash over a value would let
+    them confirm a guessed one; so a change of a Secret's values alone does not change the
+    digest (docs/cluster-state.md)."""
     hasher = hashlib.sha256()
     for manifest in sorted(manifests, key=lambda m: str(m.key)):
-        hasher.update(json.dumps(manifest.body, sort_keys=True, separators=(",", ":"),
+        hasher.update(json.dumps(mask(manifest.body), sort_keys=True, separators=(",", ":"),
                                  default=str).encode())
         hasher.update(b"\n")
     return f"sha256:{hasher.hexdigest()}"
@@ -60,7 +69,7 @@ def from_report(report: ApplyReport, *, sequence: int, kind: str, identity: Iden
     plan = report.plan
     # A failure's text is the API server's, which may quote the values of any Secret sent.
     masker = SecretMasker.of_secrets([*(m.body for m in manifests),
-                                      *(c.manifest.body for c in plan.changes)])
+                                      *(c.manifest.body for c in plan.changes)]) | known()
     counts = {action.value: plan.count(action) for action in Action}
     counts.update({outcome.value: report.count(outcome) for outcome in Outcome})
     return DeployRecord(
@@ -74,7 +83,7 @@ def from_report(report: ApplyReport, *, sequence: int, kind: str, identity: Iden
         applied=tuple(r.change.title() for r in report.results if r.outcome is Outcome.APPLIED),
         failed=tuple(f"{r.change.title()}: {masker.mask_text(r.error)}"
                      for r in report.results if r.outcome is Outcome.FAILED),
-        rollback_of=rollback_of,
+        rollback_of=rollback_of, variables=plan.variables,
     )
 
 
@@ -103,6 +112,7 @@ def _to_configmap(record: DeployRecord, namespace: str) -> dict[str, Any]:
         "applied": "\n".join(record.applied),
         "failed": "\n".join(record.failed),
         "rollbackOf": record.rollback_of,
+        "variables": "\n".join(record.variables),
     }
     return {
         "apiVersion": "v1",
@@ -140,6 +150,7 @@ def _from_configmap(obj: dict[str, Any]) -> DeployRecord | None:
         counts={str(k): int(v) for k, v in counts.items()}, digest=data.get("digest", ""),
         applied=lines("applied"), failed=lines("failed"),
         rollback_of=data.get("rollbackOf", ""), name=obj["metadata"]["name"],
+        variables=lines("variables"),
     )
 
 
@@ -174,9 +185,8 @@ class RecordStore:
         self.client.create(self.collection, _to_configmap(record, self.namespace),
                            query={"fieldManager": FIELD_MANAGER})
         for old in existing[max(keep - 1, 0):]:
-            try:
+            # The record is written whatever happens here: an old record left behind (or
+            # already gone) is dropped by the next deploy, which drops all beyond `keep`.
+            with contextlib.suppress(KubeError):
                 self.client.request("DELETE", f"{self.collection}/{old.name}")
-            except KubeError as error:
-                if getattr(error, "status", 0) != 404:
-                    raise
         return record

@@ -1,0 +1,53 @@
+"""Start-up: `gitdeploy --help` and `gitdeploy envs` import neither the Kubernetes client nor
+GitPython nor the schema machinery; the commands that need them import them when they run
+(docs/performance.md). Checked by what is imported, not by a clock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ConfigRepo, MakeEnvironment
+
+HEAVY = ("kubernetes", "git", "jsonschema", "jsonschema_rs", "kubernetes_validate",
+         "tenacity", "urllib3")
+
+# Run a gitdeploy command in a fresh interpreter, then print its exit code and the heavy
+# packages it imported.
+_PROBE = ("import json, sys\n"
+          "from gitdeploy.cli.app import app\n"
+          "code = 0\n"
+          "try:\n"
+          "    app(sys.argv[2:], prog_name='gitdeploy')\n"
+          "except SystemExit as stop:\n"
+          "    code = stop.code or 0\n"
+          "heavy = set(sys.argv[1].split(','))\n"
+          "found = sorted({m.split('.')[0] for m in sys.modules} & heavy)\n"
+          "print(json.dumps([code, found]), file=sys.stderr)\n")
+
+
+def imported(*args: str, cwd: Path | None = None) -> list[str]:
+    """The heavy packages `gitdeploy ARGS` imported; the command must succeed."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, ",".join(HEAVY), *args],
+                          capture_output=True, text=True, cwd=cwd, check=False)
+    code, found = json.loads(done.stderr.strip().splitlines()[-1])
+    assert code == 0, done.stdout + done.stderr
+    return list(found)
+
+
+def test_help_imports_no_heavy_library() -> None:
+    assert imported("--help") == []
+
+
+def test_envs_imports_no_heavy_library(environment: MakeEnvironment) -> None:
+    repo: ConfigRepo = environment([])
+    assert imported("envs", cwd=repo.root) == []
+
+
+@pytest.mark.parametrize("command", ["diff", "apply", "status", "render", "validate"])
+def test_command_help_imports_no_heavy_library(command: str) -> None:
+    assert imported(command, "--help") == []
