@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,37 @@ def test_bearer_token_flow_with_docker_credentials(tmp_path: Path, monkeypatch) 
         ["HEAD", f"http://{registry.host}/v2/acme/web/manifests/3.1", "200"],
         ["HEAD", f"http://{registry.host}/v2/acme/web/manifests/3.1", "200"]]
     assert not any("token-pass-7" in line for line in lines)
+
+
+def test_credentials_from_a_credential_helper(tmp_path: Path, monkeypatch) -> None:
+    """credHelpers and credsStore: the helper program Docker would run, run the same way
+    (`docker-credential-NAME get`, the registry on standard input, JSON out)."""
+    with local_registry(tmp_path, user="robot", password="helper-pass-77") as registry:
+        pushed = registry.push("acme/api", "2.0")
+        helpers = tmp_path / "bin"
+        helpers.mkdir()
+        asked = tmp_path / "asked"
+        helper = helpers / "docker-credential-vault"
+        helper.write_text("#!/bin/sh\n"
+                          f"[ \"$1\" = get ] || exit 1\nread server\necho \"$server\" >> {asked}\n"
+                          f"[ \"$server\" = \"{registry.host}\" ] || exit 1\n"
+                          "echo '{\"ServerURL\": \"'$server'\", \"Username\": \"robot\", "
+                          "\"Secret\": \"helper-pass-77\"}'\n")
+        helper.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{helpers}:{os.environ['PATH']}")
+        config = tmp_path / "docker"
+        config.mkdir()
+        for settings in ({"credHelpers": {registry.host: "vault"}}, {"credsStore": "vault"}):
+            (config / "config.json").write_text(json.dumps(settings))
+            monkeypatch.setenv("DOCKER_CONFIG", str(config))
+            lines: list[str] = []
+            client = RegistryClient(load_auths(), log=lines.append)
+            image = ImageRef.parse(f"{registry.host}/acme/api:2.0")
+            assert client.digest(image) == pushed
+            assert client.digest(image) == pushed  # the helper is asked once per registry
+            assert not any("helper-pass-77" in line for line in lines)
+        assert asked.read_text().splitlines() == [registry.host, registry.host]
+        (config / "config.json").write_text(json.dumps({"credsStore": "missing"}))
+        with pytest.raises(RegistryError, match="answered 401"):  # no such helper: anonymous
+            RegistryClient(load_auths(), log=lines.append).digest(
+                ImageRef.parse(f"{registry.host}/acme/api:2.0"))

@@ -104,7 +104,7 @@ class RegistryClient:
             return answer
         challenge = answer.headers.get("WWW-Authenticate", "")
         scheme = challenge.split(" ", 1)[0].lower()
-        credentials = self.auths.get(host)
+        credentials = self._credentials(host)
         if scheme == "basic" and credentials is not None and credentials.password:
             return self._send(method, url, {**headers, "Authorization": _basic(credentials)})
         if scheme == "bearer":
@@ -113,6 +113,14 @@ class RegistryClient:
             self.masker = self.masker | SecretMasker([token])
             return self._send(method, url, self._authorized(headers, host, token))
         return answer
+
+    def _credentials(self, host: str) -> Credentials | None:
+        """The host's credentials (a credential helper may be asked now): their secrets are
+        masked from then on."""
+        found = self.auths.get(host)
+        if found is not None:
+            self.masker = self.masker | SecretMasker(found.secrets)
+        return found
 
     def _authorized(self, headers: dict[str, str], host: str, token: str | None
                     ) -> dict[str, str]:
@@ -127,7 +135,7 @@ class RegistryClient:
                                 "where to get it (no realm)")
         query = {"service": challenge["service"]} if "service" in challenge else {}
         query["scope"] = challenge.get("scope", scope)
-        credentials = self.auths.get(host)
+        credentials = self._credentials(host)
         headers = {"User-Agent": "gitdeploy"}
         if credentials is not None and credentials.identity_token:
             body = urlencode({**query, "grant_type": "refresh_token", "client_id": "gitdeploy",

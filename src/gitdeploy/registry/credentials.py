@@ -1,6 +1,8 @@
 """Registry credentials from Docker's config file (`$DOCKER_CONFIG/config.json`, else
-`~/.docker/config.json`): the `auths` entries, as `docker login` writes them. Credential helpers
-(`credsStore`, `credHelpers`) are not run: their registries are reached without credentials."""
+`~/.docker/config.json`): the `auths` entries, as `docker login` writes them, and the credential
+helpers it names (`credHelpers` per registry, `credsStore` for the others), run as Docker runs
+them: `docker-credential-<name> get`, the registry on standard input, JSON on standard output.
+A helper that is missing or knows nothing of a registry leaves it without credentials."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import base64
 import binascii
 import json
 import os
+import shutil
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +39,57 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(folder) / "config.json" if folder else Path.home() / ".docker" / "config.json"
 
 
-def load_auths(environ: Mapping[str, str] | None = None) -> dict[str, Credentials]:
+class DockerCredentials(dict[str, Credentials]):
+    """Registry host -> credentials: the `auths` entries, and what the credential helpers
+    give, asked for each registry once, when it is first needed."""
+
+    def __init__(self, auths: dict[str, Credentials], helpers: dict[str, str],
+                 store: str) -> None:
+        super().__init__(auths)
+        self.helpers, self.store = helpers, store
+        self._asked: set[str] = set()
+
+    def get(self, host: str, default: Credentials | None = None  # type: ignore[override]
+            ) -> Credentials | None:
+        if host not in self and host not in self._asked:
+            self._asked.add(host)
+            helper = self.helpers.get(host) or self.store
+            found = _from_helper(helper, host) if helper else None
+            if found is not None:
+                self[host] = found
+        return super().get(host, default)
+
+
+HELPER_TIMEOUT = 30.0
+
+
+def _from_helper(helper: str, host: str) -> Credentials | None:
+    """Run `docker-credential-<helper> get` for `host` (Docker Hub as Docker names it)."""
+    program = shutil.which(f"docker-credential-{helper}")
+    if program is None:
+        return None
+    server = "https://index.docker.io/v1/" if host == "docker.io" else host
+    try:
+        done = subprocess.run([program, "get"], input=server, capture_output=True, text=True,
+                              timeout=HELPER_TIMEOUT, check=False)
+        answer = json.loads(done.stdout) if done.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None  # what it printed may hold a secret: not shown
+    if not isinstance(answer, dict) or not answer.get("Secret"):
+        return None
+    username, secret = str(answer.get("Username") or ""), str(answer["Secret"])
+    if username == "<token>":  # an identity token, as `docker login` stores some
+        return Credentials("", "", secret)
+    return Credentials(username, secret)
+
+
+def load_auths(environ: Mapping[str, str] | None = None) -> DockerCredentials:
     """Registry host -> credentials; an absent file means none."""
     path = config_path(environ)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return DockerCredentials({}, {}, "")
     except (OSError, ValueError) as error:
         raise SettingsError(f"{path}: cannot read Docker's config file ({type(error).__name__})",
                             ["fix the file, or point DOCKER_CONFIG at a folder holding a valid "
@@ -62,7 +110,11 @@ def load_auths(environ: Mapping[str, str] | None = None) -> dict[str, Credential
                                                       f"{key}"]) from None
         found[_host(key)] = Credentials(username, password,
                                         str(entry.get("identitytoken") or ""))
-    return found
+    helpers = data.get("credHelpers") if isinstance(data, dict) else None
+    store = data.get("credsStore") if isinstance(data, dict) else None
+    return DockerCredentials(
+        found, {_host(str(k)): str(v) for k, v in (helpers or {}).items() if v},
+        str(store) if isinstance(store, str) else "")
 
 
 def _host(key: str) -> str:
