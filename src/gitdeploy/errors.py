@@ -98,9 +98,16 @@ def signal_name(interrupt: BaseException) -> str:
 
 
 class WaitInterrupted(GitdeployError):
-    """Ctrl-C while waiting for readiness: the apply itself is complete."""
+    """Ctrl-C (130) or SIGTERM (143) while waiting for readiness, or once the record was
+    written: the apply itself is complete and recorded."""
 
     exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, message: str, details: list[str] | None = None, *,
+                 signal_name: str = "SIGINT") -> None:
+        super().__init__(message, details)
+        if signal_name == "SIGTERM":
+            self.exit_code = ExitCode.TERMINATED
 
 
 # `path:line[:column]: text`, the way every message that names a place in a file starts.

@@ -167,6 +167,7 @@ class WaitReport:
     timeout: float
     timed_out: bool = False
     interrupted: bool = False
+    stopped_by: str = ""  # SIGINT or SIGTERM, when interrupted
 
     @property
     def ready(self) -> bool:

@@ -6,6 +6,8 @@ resourceVersion says (the holder that lost it may have written since)."""
 from __future__ import annotations
 
 import json
+import signal
+import time
 from typing import Any
 
 import pytest
@@ -62,3 +64,30 @@ def test_renewals_failing_past_the_expiry_stop_the_writes(
                and "/configmaps/cm-" in r.path]
     assert len(written) < 8  # no write started once the lock was lost
     assert holder(api_server)  # the release failed too (503): it expires on its own
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_record_is_written_is_held_until_it_is(
+        dev: ConfigRepo, api_server: TestApiServer, sent: signal.Signals) -> None:
+    """Once every write is done, Ctrl-C or SIGTERM waits for the record and the lock's release:
+    the command ends with 130 or 143, with its report and its record."""
+    api_server.inject(Fault("POST", "/configmaps$", delay=2.0))  # the record, slowly
+    process = start(dev.root, "apply", "dev", "--yes", "-o", "json")
+    wait_for(lambda: any(r.method == "PATCH" and r.is_write and r.path.endswith("/cm-7")
+                         for r in list(api_server.requests)))
+    wait_for(lambda: any((r.method == "GET" and "gitdeploy.io%2Frecord" in str(r.query)) or (
+        r.method == "GET" and "gitdeploy.io/record" in str(r.query))
+        for r in list(api_server.requests)))  # the record is being written
+    time.sleep(0.5)
+    process.send_signal(sent)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == (130 if sent == signal.SIGINT else 143), err
+    report = json.loads(out)  # the report, not an Error document
+    assert report["kind"] == "ApplyResult"
+    # the signal came once the record was built: the deploy is complete and says so; the
+    # command stops there, before waiting
+    assert {r["outcome"] for r in report["results"]} == {"applied"}  # nothing was cut short
+    assert report["record"]["outcome"] == "succeeded" and report["interrupted"] is None
+    assert report["readiness"]["interrupted"] is True
+    assert "stopped waiting for dev: the apply is done and recorded" in err
+    assert holder(api_server) == ""  # and the lock is given back

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gitdeploy.apply.readiness import Body, assess, has_status
-from gitdeploy.errors import KubeError
+from gitdeploy.errors import KubeError, signal_name
 from gitdeploy.kube.client import KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.objects.kinds import api_path
@@ -54,6 +54,7 @@ def wait_ready(client: KubeClient, items: list[WaitItem], *, timeout: float,
     deadline = started + timeout
     current = list(items)
     timed_out = interrupted = False
+    stopped_by = ""
     interval = FIRST_INTERVAL
     try:
         while True:
@@ -72,10 +73,11 @@ def wait_ready(client: KubeClient, items: list[WaitItem], *, timeout: float,
                 break
             time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
             interval = min(MAX_INTERVAL, interval * 1.5)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as interrupt:
+        interrupted, stopped_by = True, signal_name(interrupt)
     seconds = time.monotonic() - started
-    report = WaitReport(current, seconds, timeout, timed_out=timed_out, interrupted=interrupted)
+    report = WaitReport(current, seconds, timeout, timed_out=timed_out, interrupted=interrupted,
+                        stopped_by=stopped_by)
     if not report.ready and not interrupted:
         report = replace(report, items=[_masked(item, masker)
                                         for item in _with_events(client, current)])

@@ -12,10 +12,13 @@ and reports progress and asks for confirmation through the session's `Events`.
 from __future__ import annotations
 
 import dataclasses
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gitdeploy.apply import prune
 from gitdeploy.apply.execute import apply_plan
@@ -210,14 +213,22 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
     asked = bool(the_plan.work) and not deploy.yes
     if asked:
         events.confirm_apply(the_plan)
-    with lock.held(deploy.lock_timeout):
-        if asked or lock.taken_from != lease_seen or lock.took_over:
-            # The state namespace the lock created is not a change to confirm again.
-            ours = f"/{NAMESPACE_KIND}//{lock.namespace}:" if lock.created_namespace else None
-            the_plan = _plan_again(events, the_plan, plan_now(), check, ask=asked, ours=ours)
-        report = _apply_and_record(connection, options, rendered, info, the_plan, store,
-                                   identity, kind=kind, rollback_of=rollback_of,
-                                   keep=env.settings.keep_records, events=events)
+    held_signals = SignalsHeld()
+    try:
+        with lock.held(deploy.lock_timeout):
+            if asked or lock.taken_from != lease_seen or lock.took_over:
+                # The state namespace the lock created is not a change to confirm again.
+                ours = f"/{NAMESPACE_KIND}//{lock.namespace}:" if lock.created_namespace \
+                    else None
+                the_plan = _plan_again(events, the_plan, plan_now(), check, ask=asked,
+                                       ours=ours)
+            report = _apply_and_record(connection, options, rendered, info, the_plan, store,
+                                       identity, kind=kind, rollback_of=rollback_of,
+                                       keep=env.settings.keep_records, events=events,
+                                       held_signals=held_signals)
+    finally:
+        held_signals.release()  # the lock is given back: a signal counts again
+    stopped = held_signals.caught[0] if held_signals.caught and not report.interrupted else ""
     if lock.release_error:
         report.problems.append(lock.release_error)
     if lock.lost.is_set():
@@ -226,7 +237,11 @@ def _deploy(session: Session, env: Environment, rendered: RenderedSet, info: Sou
             f"for longer than lock.duration, {lock.duration}s, or another deploy took it over): "
             "no write started after that; run the deploy again")
     waits = deploy.wait if deploy.wait is not None else env.settings.wait.enabled
-    if waits and report.succeeded and not report.problems:
+    if stopped:
+        # a signal once the record was written: the deploy is complete and recorded as it
+        # is; it stops here, before waiting (WaitInterrupted: exit 130, or 143 for SIGTERM)
+        report.readiness = WaitReport([], 0.0, 0.0, interrupted=True, stopped_by=stopped)
+    elif waits and report.succeeded and not report.problems:
         report.readiness = _wait(events, env, the_plan, connection, options,
                                  deploy.wait_timeout or env.settings.wait.timeout)
     announce(env.settings.notify, report, kind=kind, duration=time.monotonic() - started,
@@ -255,9 +270,12 @@ def _plan_again(events: Events, shown: Plan, current: Plan, check: Callable[[Pla
 def _apply_and_record(connection: Connection, options: ClusterOptions, rendered: RenderedSet,
                       info: SourceInfo, the_plan: Plan, store: RecordStore,
                       identity: Identity, *, kind: str, rollback_of: str, keep: int,
-                      events: Events) -> ApplyReport:
+                      events: Events, held_signals: SignalsHeld | None = None
+                      ) -> ApplyReport:
     """Apply the plan and record what happened, whatever happened: after the first write, a
-    failure to update the ApplySet parent or to write the record is part of the report."""
+    failure to update the ApplySet parent or to write the record is part of the report. Once
+    the writes are done, Ctrl-C and SIGTERM are held until the record is written and the lock
+    given back (`held_signals`), so that a signal never leaves writes without a record."""
     client = connection.client
     inventory = the_plan.inventory
     assert inventory is not None
@@ -268,6 +286,8 @@ def _apply_and_record(connection: Connection, options: ClusterOptions, rendered:
     report = apply_plan(the_plan, client, concurrency=options.concurrency,
                         establish_timeout=options.establish_timeout, progress=events.applied,
                         fingerprints=fingerprints_for(rendered.manifests))
+    if held_signals is not None:
+        held_signals.hold()
     _keep_fingerprints(client, rendered, report, events)
     if the_plan.work and report.succeeded:
         try:
@@ -276,6 +296,8 @@ def _apply_and_record(connection: Connection, options: ClusterOptions, rendered:
             report.problems.append(f"the ApplySet parent could not be updated "
                                    f"({masker.mask_text(error.message)}); the next apply "
                                    "updates it")
+    if held_signals is not None and held_signals.caught and not report.interrupted:
+        report.interrupted = held_signals.caught[0]  # the record says so too
     try:
         identity = dataclasses.replace(identity, kube_user=kube_user(client))
         report.record = store.add(
@@ -288,6 +310,30 @@ def _apply_and_record(connection: Connection, options: ClusterOptions, rendered:
                                f"({masker.mask_text(error.message)}): `status` and `history` "
                                "do not show this deploy")
     return report
+
+
+class SignalsHeld:
+    """Ctrl-C and SIGTERM held (in the main thread) while a deploy records what it wrote: each
+    is noted in `caught`, and acts once `release` restores the handlers (the deploy then ends
+    as interrupted, with its report and its record)."""
+
+    def __init__(self) -> None:
+        self.caught: list[str] = []
+        self._previous: dict[int, Any] = {}
+
+    def hold(self) -> None:
+        if threading.current_thread() is not threading.main_thread() or self._previous:
+            return
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self._note)
+
+    def _note(self, number: int, _frame: Any) -> None:
+        self.caught.append("SIGTERM" if number == signal.SIGTERM else "SIGINT")
+
+    def release(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
 
 
 def _keep_fingerprints(client: KubeClient, rendered: RenderedSet, report: ApplyReport,

@@ -122,7 +122,8 @@ def apply_error(report: ApplyReport) -> GitdeployError | None:
     readiness = report.readiness
     if readiness is not None and readiness.interrupted:
         return WaitInterrupted(f"stopped waiting for {env}: the apply is done and recorded; "
-                               "nothing was changed after it")
+                               "nothing was changed after it",
+                               signal_name=readiness.stopped_by or "SIGINT")
     if readiness is not None and not readiness.ready:
         why = (f"not ready after {readiness.timeout:.0f}s" if readiness.timed_out
                else "failed to become ready")
