@@ -4,9 +4,8 @@ kind; a context that skips TLS verification is said once per command, not per re
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import yaml
 from tests import manifests as objects
 from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer
+from tests.local_http import serving
 from tests.tls import HttpsFront, https_front
 
 
@@ -39,12 +39,8 @@ class _NotFound(_WebPage):
 
 @pytest.fixture(params=[_WebPage, _NotFound], ids=["web-page", "not-found"])
 def web_server(request: pytest.FixtureRequest) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), request.param)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(request.param) as url:
+        yield url
 
 
 def kubeconfig(path: Path, server: str, **cluster: object) -> Path:

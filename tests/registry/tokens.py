@@ -9,7 +9,6 @@ import datetime
 import hashlib
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
+from tests.local_http import serving
+
 SERVICE, ISSUER = "local-registry", "local-token-issuer"
+
 
 
 def _b64(data: bytes) -> str:
@@ -98,16 +100,9 @@ def token_service(folder: Path, user: str, password: str) -> Iterator[TokenServi
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    service.url = f"http://127.0.0.1:{server.server_address[1]}/token"
-    try:
+    with serving(Handler) as url:
+        service.url = f"{url}/token"
         yield service
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def registry_config(service: TokenService, folder: Path) -> str:

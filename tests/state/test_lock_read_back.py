@@ -4,7 +4,7 @@ the test API server, over real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,23 @@ def puts(api_server: TestApiServer) -> list[int]:
 
 
 # ---- taking it ------------------------------------------------------------------------------
+
+def another_takes_it_first(api_server: TestApiServer, matches: Callable[[Request], bool]
+                           ) -> Callable[[Request], str | None]:
+    """A chooser for the proxy: just before the request that `matches` reaches the server,
+    another deploy takes the lease (a newer resourceVersion); that request's answer is lost."""
+
+    def choose(request: Request) -> str | None:
+        if not matches(request):
+            return None
+        lease: dict[str, Any] = api_server.cluster.objects[LEASE]
+        lease["spec"]["holderIdentity"] = OTHER
+        lease["metadata"]["resourceVersion"] = str(int(lease["metadata"]["resourceVersion"])
+                                                   + 1000)
+        return "reset-after"
+
+    return choose
+
 def test_a_take_whose_answer_was_lost_holds_the_lock(
         api_server: TestApiServer, proxy: FaultProxy, free: EnvironmentLock) -> None:
     before = api_server.cluster.objects[LEASE]["metadata"]["resourceVersion"]
@@ -105,16 +122,7 @@ def test_a_lost_take_refused_by_the_server_is_not_taken_for_ours(
     """Another deploy takes the lease while our take is on its way: the server refuses ours
     (409, its resourceVersion is stale) and that answer is lost; the lease names the other."""
 
-    def taken_by_another_first(request: Request) -> str | None:
-        if not take(request):
-            return None
-        lease: dict[str, Any] = api_server.cluster.objects[LEASE]
-        lease["spec"]["holderIdentity"] = OTHER
-        lease["metadata"]["resourceVersion"] = str(int(lease["metadata"]["resourceVersion"])
-                                                   + 1000)
-        return "reset-after"
-
-    proxy.choose = taken_by_another_first
+    proxy.choose = another_takes_it_first(api_server, take)
     with pytest.raises(UnreachableError):
         free.acquire(0)
     assert holder(api_server) == OTHER
@@ -136,16 +144,7 @@ def test_a_lost_release_of_a_lock_taken_over_meanwhile_counts_as_released(
     deploy holds it no longer, which is what the release was for."""
     lock.acquire(0)
 
-    def taken_over_first(request: Request) -> str | None:
-        if not give_back(request):
-            return None
-        lease: dict[str, Any] = api_server.cluster.objects[LEASE]
-        lease["spec"]["holderIdentity"] = OTHER
-        lease["metadata"]["resourceVersion"] = str(int(lease["metadata"]["resourceVersion"])
-                                                   + 1000)
-        return "reset-after"
-
-    proxy.choose = taken_over_first
+    proxy.choose = another_takes_it_first(api_server, give_back)
     assert lock.release() is True
     assert holder(api_server) == OTHER  # not ours to clear
 

@@ -70,13 +70,6 @@ def catalog_server(tmp_path: Path) -> Iterator[CatalogServer]:
         server.stop()
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "schema-cache"
-    monkeypatch.setenv("GITDEPLOY_SCHEMA_CACHE", str(path))
-    return path
-
-
 def widgets(repo: ConfigRepo, **settings: Any) -> None:
     repo.settings("dev", context="x", **settings)
     repo.write("environments/dev/widgets.yaml", [

@@ -31,13 +31,6 @@ def cluster_with_crd(api_server: TestApiServer, kubeconfig: Path) -> TestApiServ
     return api_server
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "schema-cache"
-    monkeypatch.setenv("GITDEPLOY_SCHEMA_CACHE", str(path))
-    return path
-
-
 def widgets(repo: ConfigRepo, **settings: Any) -> None:
     repo.settings("dev", context="kind-dev", **settings)
     repo.write("environments/dev/widgets.yaml", [

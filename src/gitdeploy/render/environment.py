@@ -51,7 +51,7 @@ from gitdeploy.render import kustomize, sops
 from gitdeploy.render.private import encrypted_inputs, private_copy
 from gitdeploy.render.substitute import load_variables, substitute
 
-YAML_SUFFIXES = (".yaml", ".yml")
+YAML_SUFFIXES = sops.YAML_SUFFIXES  # manifests are read by their suffix, as sops reads files
 FieldPath = tuple[str | int, ...]
 
 
