@@ -7,12 +7,14 @@ import datetime
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitdeploy.objects import kinds
-from gitdeploy.objects.applyset import Inventory
-from gitdeploy.objects.managers import ConflictPolicy
-from gitdeploy.objects.manifests import Manifest
+
+if TYPE_CHECKING:  # types of fields only: `gitdeploy envs` needs none of them
+    from gitdeploy.objects.applyset import Inventory
+    from gitdeploy.objects.managers import ConflictPolicy
+    from gitdeploy.objects.manifests import Manifest
 
 # The version of every JSON document (output/jsondoc.py) and of plan files; docs/json-output.md.
 API_VERSION = "gitdeploy.io/v1"

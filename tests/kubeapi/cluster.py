@@ -6,7 +6,6 @@ the request is a dry run, stores the object.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import itertools
 import json
@@ -17,6 +16,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sortedcontainers import SortedDict
 
 from tests.kubeapi import controllers, decoding, events, fields, patching
 from tests.kubeapi.controllers import StatusScript
@@ -30,9 +31,11 @@ from tests.kubeapi.defaults import (
 from tests.kubeapi.errors import ApiError
 from tests.kubeapi.resources import BUILTIN_TYPES, ResourceType, crd_types
 from tests.kubeapi.selectors import FieldTerm, decode_continue, encode_continue, field_matcher
+from tests.kubeapi.trees import clone
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str, str]  # group, plural, namespace, name
+_PAST_ANY_NAME = "\U0010ffff"  # sorts after every namespace and name
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -130,7 +133,9 @@ class Cluster:
         self.types: dict[tuple[str, str], ResourceType] = {
             (t.group, t.plural): t for t in BUILTIN_TYPES
         }
-        self.objects: dict[Key, Obj] = {}
+        # In key order (group, plural, namespace, name): `scan` reads one kind, or one kind in
+        # one namespace, without going through every object.
+        self.objects: SortedDict[Key, Obj] = SortedDict()
         self._versions = itertools.count(1000)
         self._ips = itertools.count(10)
         self.crd_establish_delay = 0.0
@@ -209,7 +214,7 @@ class Cluster:
                                f'"{pod}": {problem}', {"name": pod, "kind": "pods/binding"})
             if dry_run:
                 return
-            new = copy.deepcopy(old)
+            new = clone(old)
             new["spec"]["nodeName"] = str(target["name"])
             if annotations:
                 new["metadata"]["annotations"] = {
@@ -220,6 +225,15 @@ class Cluster:
             new["metadata"]["resourceVersion"] = str(next(self._versions))
             self.objects[key] = new
             controllers.after_write(self, rtype, key, old)
+
+    def scan(self, group: str, plural: str, namespace: str | None = None
+             ) -> list[tuple[Key, Obj]]:
+        """The stored objects of one kind (in one namespace), in key order."""
+        low: Key = (group, plural, namespace or "", "")
+        high: Key = (group, plural, _PAST_ANY_NAME if namespace is None else namespace,
+                     _PAST_ANY_NAME)
+        with self.lock:
+            return [(key, self.objects[key]) for key in self.objects.irange(low, high)]
 
     # ---- types -------------------------------------------------------------------------
     def served_types(self) -> list[ResourceType]:
@@ -283,12 +297,10 @@ class Cluster:
                         "specifying resource version is not allowed when using continue")
                 list_version = str(token_version)
             within_namespace = namespace is not None or not rtype.namespaced
-            stored = events.storage_of(rtype.group, rtype.plural)
             keyed = sorted(((name if within_namespace else f"{ns}/{name}",
                              events.served_shape(rtype, obj))
-                            for (group, plural, ns, name), obj in self.objects.items()
-                            if (group, plural) == stored
-                            and (namespace is None or ns == namespace)),
+                            for (_, _, ns, name), obj in self.scan(
+                                *events.storage_of(rtype.group, rtype.plural), namespace)),
                            key=lambda pair: pair[0])
             keyed = [(key, obj) for key, obj in keyed if key >= start]
             list_version = list_version or str(next(self._versions))
@@ -342,7 +354,7 @@ class Cluster:
                  created: bool = False) -> Obj:
         """The object as the server answers it; `created`: the answer to its create, before
         any controller saw it."""
-        out = copy.deepcopy(obj)
+        out = clone(obj)
         out["apiVersion"] = f"{rtype.group}/{version}" if rtype.group else version
         if created:
             return out
@@ -362,7 +374,7 @@ class Cluster:
                                "Required value: name or generateName is required")
             if self.key(rtype, namespace, name) in self.objects:
                 raise ApiError.already_exists(rtype.group, rtype.plural, name)
-            new = copy.deepcopy(body)
+            new = clone(body)
             return self._update_write(rtype, version, namespace, name, None, new, manager,
                                       dry_run)
 
@@ -392,12 +404,12 @@ class Cluster:
             if old is None:
                 if (rtype.group, rtype.kind) not in CREATE_ON_UPDATE:
                     raise ApiError.not_found(rtype.group, rtype.plural, name)
-                new = copy.deepcopy(body)
+                new = clone(body)
                 new.setdefault("metadata", {}).pop("resourceVersion", None)
                 return True, self._update_write(rtype, version, namespace, name, None, new,
                                                 manager, dry_run)
             self._check_version(rtype, name, old, rv)
-            new = copy.deepcopy(body)
+            new = clone(body)
             new.setdefault("metadata", {})["managedFields"] = old["metadata"].get(
                 "managedFields", [])
             return False, self._update_write(rtype, version, namespace, name, old, new,
@@ -430,7 +442,7 @@ class Cluster:
         then written as an update, resourceVersion checks included (lease-conflict.jsonl#11)."""
         with self.lock:
             old = self._existing(rtype, namespace, name)
-            current = copy.deepcopy(old)
+            current = clone(old)
             current["apiVersion"] = f"{rtype.group}/{version}" if rtype.group else version
             new = change(current)
             if not isinstance(new, dict):
@@ -471,7 +483,7 @@ class Cluster:
             schema = self.schema(rtype, version)
             decoding.check_applied(rtype.group, version, rtype.kind, rtype.builtin, namespace,
                                    name, applied, schema)
-            applied = copy.deepcopy(applied)
+            applied = clone(applied)
             applied["metadata"].pop("managedFields", None)
             applied_fields = fields.applied_set(applied, schema)
             managers = _managers(old)
@@ -485,7 +497,7 @@ class Cluster:
             mine = next((m for m in managers if m.manager == manager
                          and m.operation == "Apply" and not m.subresource), None)
             others = [m for m in managers if m is not mine]
-            result = fields.merge(copy.deepcopy(old) if old else {}, applied, (), schema)
+            result = fields.merge(clone(old) if old else {}, applied, (), schema)
             if mine is not None:
                 # Fields the applier owned and no longer applies go, unless someone else
                 # owns them or something in them (whole list items first).
@@ -537,7 +549,7 @@ class Cluster:
                                {"name": name, "group": "autoscaling", "kind": "Scale",
                                 "causes": [{"reason": "FieldValueInvalid", "message": message,
                                             "field": "spec.replicas"}]})
-            new = copy.deepcopy(old)
+            new = clone(old)
             new.setdefault("spec", {})["replicas"] = replicas
             return _scale_of(self._update_write(rtype, version, namespace, name, old, new,
                                                 manager, dry_run, "scale"))
@@ -553,7 +565,7 @@ class Cluster:
             if not isinstance(changed, dict):
                 raise ApiError.bad_request("the patched object is not an object")
             self._check_version(rtype, name, old, _resource_version(changed))
-            new = copy.deepcopy(old)
+            new = clone(old)
             if "status" in changed:
                 new["status"] = changed["status"]
             else:
@@ -583,7 +595,7 @@ class Cluster:
             self._check_preconditions(rtype, name, old, options.preconditions)
             if rtype.kind == "Namespace" and not rtype.group:
                 return self._delete_namespace(rtype, version, old, options.dry_run)
-            new = copy.deepcopy(old)
+            new = clone(old)
             metadata = new["metadata"]
             finalizers = [f for f in metadata.get("finalizers") or []
                           if options.propagation is None or f not in GC_FINALIZERS]
@@ -640,7 +652,7 @@ class Cluster:
                           dry_run: bool) -> Obj:
         """The namespace registry's delete: Terminating, with a deletionTimestamp; the
         namespace controller removes it once nothing in it waits for a finalizer."""
-        new = copy.deepcopy(old)
+        new = clone(old)
         if not new["metadata"].get("deletionTimestamp"):
             new["metadata"]["deletionTimestamp"] = _now()
             new["status"] = {"phase": "Terminating"}
@@ -764,7 +776,7 @@ class Cluster:
             for kept in ("uid", "creationTimestamp"):
                 metadata[kept] = old["metadata"][kept]
             if "status" in old and "status" not in new:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = clone(old["status"])
         else:
             metadata["creationTimestamp"] = _now()
             status = initial_status(rtype.group, rtype.kind, new)
@@ -836,7 +848,7 @@ class Cluster:
             if policy == "Orphan":
                 # The garbage collector's patch, as kube-controller-manager: the reference
                 # goes, and with it its entry in managedFields (delete-options.jsonl#22).
-                orphaned = copy.deepcopy(dependent)
+                orphaned = clone(dependent)
                 kept = [r for r in refs if r.get("uid") != uid]
                 orphaned["metadata"]["ownerReferences"] = kept
                 if not kept:
@@ -880,7 +892,7 @@ def _node(name: str) -> Obj:
 
 def _same(old: Obj, new: Obj) -> bool:
     def strip(obj: Obj) -> Obj:
-        out = copy.deepcopy(obj)
+        out = clone(obj)
         out["metadata"].pop("resourceVersion", None)
         for entry in out["metadata"].get("managedFields") or []:
             entry.pop("time", None)

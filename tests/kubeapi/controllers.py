@@ -43,7 +43,6 @@ Tests can replace any object's status with a script of their own (`Cluster.statu
 
 from __future__ import annotations
 
-import copy
 import datetime
 import json
 import random
@@ -57,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from tests.kubeapi import events, fields
 from tests.kubeapi.defaults import NAME_ALPHABET
 from tests.kubeapi.errors import ApiError
+from tests.kubeapi.trees import clone
 
 if TYPE_CHECKING:
     from tests.kubeapi.cluster import Cluster
@@ -199,7 +199,7 @@ def write_status(cluster: Cluster, key: Key, status: Obj, manager: str = MANAGER
     obj = cluster.objects.get(key)
     if obj is None:
         return False
-    new = copy.deepcopy(obj)
+    new = clone(obj)
     new["status"] = status
     if annotations:
         new["metadata"]["annotations"] = {**(new["metadata"].get("annotations") or {}),
@@ -243,7 +243,7 @@ def _update(cluster: Cluster, key: Key, change: Callable[[Obj], None]) -> None:
     old = cluster.objects.get(key)
     if old is None:
         return
-    new = copy.deepcopy(old)
+    new = clone(old)
     change(new)
     if new == old:
         return
@@ -266,8 +266,8 @@ NO_NODES = "no nodes available to schedule pods"
 
 def _pending_pods(cluster: Cluster) -> list[Key]:
     """Pods the scheduler has tried and could not place."""
-    return [key for key, pod in sorted(cluster.objects.items()) if key[:2] == ("", "pods")
-            and not (pod.get("spec") or {}).get("nodeName")
+    return [key for key, pod in cluster.scan("", "pods")
+            if not (pod.get("spec") or {}).get("nodeName")
             and not pod["metadata"].get("deletionTimestamp")
             and any(c.get("type") == "PodScheduled" and c.get("status") == "False"
                     for c in (pod.get("status") or {}).get("conditions") or [])]
@@ -340,8 +340,7 @@ def _tolerates(toleration: Obj, taint: Obj) -> bool:
 
 def fitting_node(cluster: Cluster, spec: Obj) -> tuple[str | None, str]:
     """The first node (by name) a pod of `spec` fits, or None and the scheduler's message."""
-    nodes = sorted((obj for key, obj in cluster.objects.items() if key[:2] == ("", "nodes")),
-                   key=lambda node: str(node["metadata"]["name"]))
+    nodes = [obj for _, obj in cluster.scan("", "nodes")]
     if not nodes:
         return None, NO_NODES
     failures: dict[str, int] = {}
@@ -749,15 +748,14 @@ def _max_unavailable(deployment: Obj) -> int:
 def _owned(cluster: Cluster, group: str, plural: str, owner: Obj) -> list[tuple[Key, Obj]]:
     uid = owner["metadata"].get("uid")
     namespace = owner["metadata"].get("namespace", "")
-    return [(key, obj) for key, obj in sorted(cluster.objects.items())
-            if key[:3] == (group, plural, namespace)
-            and not obj["metadata"].get("deletionTimestamp")
+    return [(key, obj) for key, obj in cluster.scan(group, plural, namespace)
+            if not obj["metadata"].get("deletionTimestamp")
             and any(ref.get("uid") == uid and ref.get("controller")
                     for ref in obj["metadata"].get("ownerReferences") or [])]
 
 
 def _without_hash(template: Obj) -> Obj:
-    out = copy.deepcopy(template)
+    out = clone(template)
     labels = (out.get("metadata") or {}).get("labels")
     if isinstance(labels, dict):
         labels.pop(HASH_LABEL, None)
@@ -852,10 +850,9 @@ def _adopt(cluster: Cluster, deployment: Obj) -> None:
         return
     reference = {"apiVersion": "apps/v1", "kind": "Deployment", "name": metadata["name"],
                  "uid": metadata["uid"], "controller": True, "blockOwnerDeletion": True}
-    for key, rs in sorted(cluster.objects.items()):
+    for key, rs in cluster.scan("apps", "replicasets", metadata.get("namespace", "")):
         labels = rs["metadata"].get("labels") or {}
-        if key[:3] != ("apps", "replicasets", metadata.get("namespace", "")) \
-                or any(r.get("controller") for r in rs["metadata"].get("ownerReferences") or [])\
+        if any(r.get("controller") for r in rs["metadata"].get("ownerReferences") or [])\
                 or any(labels.get(k) != v for k, v in wanted["matchLabels"].items()):
             continue
         _update(cluster, key, lambda obj: obj["metadata"].setdefault(
@@ -866,10 +863,10 @@ def _create_replica_set(rollout: _Rollout) -> None:
     deployment = rollout.deployment
     metadata, spec = deployment["metadata"], deployment["spec"]
     collision = (deployment.get("status") or {}).get("collisionCount")
-    template = copy.deepcopy(spec.get("template") or {})
+    template = clone(spec.get("template") or {})
     digest = template_hash(template, collision)
     template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = digest
-    selector = copy.deepcopy(spec.get("selector") or {})
+    selector = clone(spec.get("selector") or {})
     selector.setdefault("matchLabels", {})[HASH_LABEL] = digest
     revisions = [_revision(rs) for _, rs in rollout.old]
     surge, _ = _fenceposts(deployment)
@@ -1050,7 +1047,7 @@ def _write_deployment_status(rollout: _Rollout) -> None:
     status["terminatingReplicas"] = 0
     if old_status.get("collisionCount") is not None:
         status["collisionCount"] = old_status["collisionCount"]
-    conditions = copy.deepcopy(old_status.get("conditions") or [])
+    conditions = clone(old_status.get("conditions") or [])
     spec = deployment["spec"]
     deadline = spec.get("progressDeadlineSeconds") is not None
     name = str(new_rs["metadata"]["name"]) if new_rs else ""
@@ -1146,7 +1143,7 @@ def _sync_replicaset(cluster: Cluster, key: Key) -> None:
 
 def _create_pod(cluster: Cluster, rs: Obj) -> None:
     metadata = rs["metadata"]
-    template = copy.deepcopy(rs["spec"].get("template") or {})
+    template = clone(rs["spec"].get("template") or {})
     prefix = f"{metadata['name']}-"
     while True:
         name = prefix + "".join(random.choice(NAME_ALPHABET) for _ in range(5))
@@ -1189,8 +1186,8 @@ def _sync_crd(cluster: Cluster, key: Key) -> None:
     crd = cluster.objects.get(key)
     if crd is None:
         return
-    status = copy.deepcopy(crd.get("status") or {})
-    names = copy.deepcopy((crd.get("spec") or {}).get("names") or {})
+    status = clone(crd.get("status") or {})
+    names = clone((crd.get("spec") or {}).get("names") or {})
     established = cluster._established_at.get(key[3], float("inf")) <= time.monotonic()
     old = {c.get("type"): c for c in status.get("conditions") or []}
     now = _now()

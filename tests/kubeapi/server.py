@@ -411,9 +411,8 @@ class Router:
     def _crd_schemas(self) -> dict[tuple[str, str, str], Any]:
         """(group, version, kind) -> openAPIV3Schema of every custom resource."""
         schemas: dict[tuple[str, str, str], Any] = {}
-        with self.cluster.lock:
-            crds = [obj for key, obj in self.cluster.objects.items()
-                    if key[:2] == ("apiextensions.k8s.io", "customresourcedefinitions")]
+        crds = [obj for _, obj in self.cluster.scan("apiextensions.k8s.io",
+                                                     "customresourcedefinitions")]
         for crd in crds:
             spec = crd.get("spec") or {}
             for version in spec.get("versions") or []:
@@ -818,10 +817,14 @@ class Router:
 
     def _body(self) -> Any:
         decoding.check_yaml(self.raw, self.content_type, self.param("fieldValidation"))
+        text = self.raw.decode() or "{}"
         try:
-            body = yaml.safe_load(self.raw.decode() or "{}")
-        except yaml.YAMLError as exc:
-            raise ApiError.bad_request(f"error decoding request body: {exc}") from None
+            body = json.loads(text)  # most bodies are JSON, which is YAML too
+        except ValueError:
+            try:
+                body = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ApiError.bad_request(f"error decoding request body: {exc}") from None
         if not isinstance(body, dict):
             raise ApiError.bad_request("the request body must be an object")
         return body

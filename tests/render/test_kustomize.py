@@ -243,3 +243,24 @@ def test_kustomize_warnings_are_passed_on_once(repo: ConfigRepo, cli) -> None:
     assert warned == ["note: environments/dev: Warning: 'commonLabels' is deprecated. Please "
                       "use 'labels' instead. Run 'kustomize edit fix' to update your "
                       "Kustomization automatically."]
+
+
+def test_kustomize_runs_with_a_slower_collector_unless_the_user_set_one(
+        repo: ConfigRepo, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Go's GOGC=200 for the kustomize process, for speed (docs/kustomize.md); a GOGC or
+    GOMEMLIMIT of the user's own reaches it unchanged."""
+    probe = tmp_path / "kustomize-probe"
+    probe.write_text('#!/bin/sh\ncat <<EOF\napiVersion: v1\nkind: ConfigMap\nmetadata:\n'
+                     '  name: go\ndata:\n  gogc: "${GOGC:-unset}"\n'
+                     '  memlimit: "${GOMEMLIMIT:-unset}"\nEOF\n')
+    probe.chmod(0o755)
+    repo.settings("dev", context="kind-dev", kustomize={"binary": str(probe)})
+    repo.write("environments/dev/kustomization.yaml", {"resources": []})
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    assert rendered(cli, "dev")[0]["object"]["data"] == {"gogc": "200", "memlimit": "unset"}
+    monkeypatch.setenv("GOGC", "50")
+    assert rendered(cli, "dev")[0]["object"]["data"] == {"gogc": "50", "memlimit": "unset"}
+    monkeypatch.delenv("GOGC")
+    monkeypatch.setenv("GOMEMLIMIT", "1GiB")
+    assert rendered(cli, "dev")[0]["object"]["data"] == {"gogc": "unset", "memlimit": "1GiB"}

@@ -5,11 +5,8 @@ already wrote its result there), so that programs never have to parse the text."
 
 from __future__ import annotations
 
-import datetime
-import logging
 import os
 import signal
-import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -19,9 +16,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from gitdeploy.errors import ExitCode, GitdeployError, Terminated, signal_name
-from gitdeploy.objects.secrets import known, masking_scope
 
-# The console (rich) and the documents are imported when a command runs: `--help` stays fast.
+# The console (rich), the masking and the documents are imported when a command runs, and what
+# a crash report needs when a crash happens: `--help` stays fast (docs/performance.md).
 if TYPE_CHECKING:
     from gitdeploy.output.console import UI
 
@@ -29,6 +26,8 @@ if TYPE_CHECKING:
 def run(ui: UI, command: Callable[[], int]) -> int:
     """Run `command`; an error's text is masked for every Secret value the run has met (the
     core masks what it gets from outside already; this is the last line of defence)."""
+    from gitdeploy.objects.secrets import known, masking_scope
+
     with masking_scope():
         try:
             return command()
@@ -42,15 +41,23 @@ def run(ui: UI, command: Callable[[], int]) -> int:
                          ExitCode.TERMINATED if name == "SIGTERM" else ExitCode.INTERRUPTED)
         except Exception as error:
             masker = known()
-            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-            # A file of its own (mode 0600), even for crashes within the same second.
-            handle, name = tempfile.mkstemp(prefix=f"gitdeploy-crash-{stamp}-", suffix=".log")
-            with os.fdopen(handle, "w") as log_file:
-                log_file.write(masker.mask_text(traceback.format_exc()))
-            log = Path(name)
+            log = _crash_log(masker.mask_text(traceback.format_exc()))
             return _fail(ui, "InternalError",
                          masker.mask_text(f"internal error: {type(error).__name__}: {error}"),
                          [f"the traceback is in {log}; please report it"], ExitCode.INTERNAL)
+
+
+def _crash_log(text: str) -> Path:
+    """The traceback of a crash, in a file of its own (mode 0600), even for crashes within the
+    same second."""
+    import datetime
+    import tempfile
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    handle, name = tempfile.mkstemp(prefix=f"gitdeploy-crash-{stamp}-", suffix=".log")
+    with os.fdopen(handle, "w") as log_file:
+        log_file.write(text)
+    return Path(name)
 
 
 def _fail(ui: UI, kind: str, message: str, details: list[str], code: int) -> int:
@@ -80,10 +87,12 @@ def invoke(verbose: int, command: Callable[[UI], int], *, json_errors: bool = Fa
     """Run a command inside the boundary with the one console, then exit with its code.
     `output` is the command's -o: under json or yaml, results and errors are documents in
     that format."""
-    # urllib3 logs its connection retries as warnings; the request log (-v) and our errors
-    # say what happened instead.
+    import logging
+
     from gitdeploy.output.console import UI
 
+    # urllib3 logs its connection retries as warnings; the request log (-v) and our errors
+    # say what happened instead.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     ui = UI.create(verbose=verbose)
     ui.json_errors = json_errors or output in ("json", "yaml")

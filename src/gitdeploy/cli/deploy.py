@@ -103,16 +103,15 @@ def diff(
                 plan, orphans = diffing.plan(session, env, cluster, ref=ref, prune=prune,
                                              with_orphans=show_orphans, replace=replace,
                                              full=full)
-        summary = markdown_doc.plan(plan, orphans)
         if output is DiffFormat.markdown:
-            markdown(ui, summary)
+            markdown(ui, markdown_doc.plan(plan, orphans))
         else:
             show(ui, output.structured, plan,
                  lambda p: jsondoc.plan(p, orphans), terminal.plan)
             if orphans is not None and output is DiffFormat.text:
                 ui.out.print()
                 terminal.orphans(ui.out, orphans)
-        step_summary(summary)
+        step_summary(lambda: markdown_doc.plan(plan, orphans))
         if out_plan is not None:
             planfile.save(plan, out_plan, jsondoc.plan(plan))
             ui.note(f"Plan saved to {out_plan}; apply it with: gitdeploy apply {env} "
@@ -204,7 +203,7 @@ def _report(ui: UI, report: ApplyReport, output: Format) -> int:
     from gitdeploy.output import markdown as markdown_doc
 
     show(ui, output.structured, report, jsondoc.apply_report, terminal.apply_report)
-    step_summary(markdown_doc.apply_report(report))
+    step_summary(lambda: markdown_doc.apply_report(report))
     error = apply_error(report)  # the exit code the report means (docs/exit-codes.md)
     if error is not None:
         raise error

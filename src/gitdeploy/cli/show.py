@@ -44,9 +44,10 @@ def markdown(ui: UI, text: str) -> None:
     ui.result_written = True
 
 
-def step_summary(text: str) -> None:
-    """GitHub Actions shows what is appended to $GITHUB_STEP_SUMMARY on the run's page."""
+def step_summary(text: str | Callable[[], str]) -> None:
+    """GitHub Actions shows what is appended to $GITHUB_STEP_SUMMARY on the run's page. A
+    callable is called only then: the markdown of a large plan costs time to build."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as summary:
-            summary.write(text + "\n")
+            summary.write((text if isinstance(text, str) else text()) + "\n")

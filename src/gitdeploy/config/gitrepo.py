@@ -4,10 +4,13 @@ touches the work tree or the index."""
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import copy
 import io
 import tarfile
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -275,3 +278,192 @@ class GitTree:
             raise FileNotFoundError(f"{path} is not a file at {self.describe()}")
         data: bytes = node.data_stream.read()
         return data
+
+
+@dataclass(frozen=True)
+class _Entry:
+    mode: int
+    kind: str  # "blob", "tree" or "commit" (a submodule)
+    sha: str
+
+
+class BlobReader:
+    """Blob contents by SHA, each read once from the repository and kept: shared by the
+    snapshots of several commits (a file unchanged between them is read once) and by threads
+    (the repository's `git cat-file` process is used by one at a time)."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._repo = repo
+        self._found: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def read(self, sha: str) -> bytes:
+        with self._lock:
+            data = self._found.get(sha)
+            if data is None:
+                data = bytes(self._repo.odb.stream(bytes.fromhex(sha)).read())
+                self._found[sha] = data
+            return data
+
+
+class Snapshot:
+    """The files of the config root at one commit, as GitTree reads them, for many readers at
+    once: the commit's file list is read once (`git ls-tree`), file contents through a shared
+    BlobReader, and the files are written to disk once, on first need, for every engine run
+    of every thread (`on_disk`), until `close`. Used by `--changed`, which renders every
+    environment at two commits (fleet/changed.py)."""
+
+    def __init__(self, git_repo: GitRepo, commit: git.Commit, label: str,
+                 blobs: BlobReader) -> None:
+        self.commit, self.label, self.prefix = commit, label, git_repo.prefix
+        self._blobs = blobs
+        self._entries: dict[str, _Entry] = {}
+        self._files: list[str] = []  # the blobs' paths, sorted, for walk_files
+        self._folders: dict[str, list[str]] = {}  # a folder's key -> its folders' names
+        self._root_exists = self._list(git_repo.repo, commit.hexsha)
+        self._disk_lock = threading.Lock()
+        self._disk: Path | None = None
+        self._stack = contextlib.ExitStack()
+        self._shared_disk = True
+
+    def _list(self, repo: git.Repo, sha: str) -> bool:
+        treeish = f"{sha}^{{tree}}" if str(self.prefix) == "." else f"{sha}:{self.prefix}"
+        try:
+            output: bytes = repo.git.ls_tree("-r", "-t", "-z", "--full-tree", treeish,
+                                             stdout_as_string=False)
+        except git.GitCommandError:
+            return False  # the config root is not in the commit: as GitTree, no files
+        for record in output.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, kind, sha_hex = meta.decode().split(" ")
+            path = raw_path.decode("utf-8", errors="surrogateescape")
+            self._entries[path] = _Entry(int(mode, 8), kind, sha_hex)
+            if kind == "blob":
+                self._files.append(path)
+            elif kind == "tree":
+                parent, _, name = path.rpartition("/")
+                self._folders.setdefault(parent, []).append(name)
+        self._files.sort()
+        return True
+
+    def describe(self) -> str:
+        return f"commit {self.commit.hexsha[:7]} ({self.label})"
+
+    def _key(self, path: PurePosixPath) -> str | None:
+        """`path` as a key of the entries ("" for the root), None for a path that cannot be
+        one ("a/../b": not a name of the tree, as GitPython finds none)."""
+        text = str(path)
+        if text == ".":
+            return ""
+        return None if ".." in path.parts or "." in path.parts else text
+
+    def _node(self, path: PurePosixPath) -> _Entry | None:
+        key = self._key(path)
+        if key is None:
+            return None
+        if key == "":
+            return _Entry(0o040000, "tree", "") if self._root_exists else None
+        return self._entries.get(key)
+
+    def _folder(self, path: PurePosixPath) -> tuple[_Entry | None, PurePosixPath]:
+        """The node at `path`, a linked folder followed, and the path it was found at."""
+        node = self._node(path)
+        if node is None or (node.kind == "blob" and node.mode == SYMLINK_MODE):
+            resolved = self.resolve(path)
+            return self._node(resolved), resolved
+        return node, path
+
+    def is_dir(self, path: PurePosixPath) -> bool:
+        node, _ = self._folder(path)
+        return node is not None and node.kind == "tree"
+
+    def list_dirs(self, path: PurePosixPath) -> list[PurePosixPath]:
+        node, found_at = self._folder(path)
+        if node is None or node.kind != "tree":
+            return []
+        return sorted(path / name for name in self._folders.get(self._key(found_at) or "", []))
+
+    def _under(self, folder: PurePosixPath) -> list[str]:
+        """The blobs' paths under `folder`, relative to it."""
+        if self._key(folder) == "":
+            return self._files
+        start = f"{folder}/"
+        first = bisect.bisect_left(self._files, start)
+        last = bisect.bisect_left(self._files, f"{folder}0")  # "0" follows "/"
+        return [key[len(start):] for key in self._files[first:last]]
+
+    def walk_files(self, path: PurePosixPath) -> list[PurePosixPath]:
+        node, found_at = self._folder(path)
+        if node is None or node.kind != "tree":
+            return []
+        found = []
+        for key in self._under(found_at):
+            relative = PurePosixPath(key)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            entry = self._entries[str(found_at / relative)]
+            if entry.mode == SYMLINK_MODE and not self._links_to_file(path / relative):
+                continue
+            found.append(path / relative)
+        return sorted(found)
+
+    def _links_to_file(self, path: PurePosixPath) -> bool:
+        try:
+            node = self._node(self.resolve(path))
+        except LoadError as error:
+            return isinstance(error, LinkOutsideError)
+        return node is not None and node.kind == "blob"
+
+    def _link(self, path: PurePosixPath) -> str | None:
+        node = self._node(path)
+        if node is not None and node.kind == "blob" and node.mode == SYMLINK_MODE:
+            return self._blobs.read(node.sha).decode("utf-8", errors="surrogateescape")
+        return None
+
+    def resolve(self, path: PurePosixPath) -> PurePosixPath:
+        return follow_links(path, self._link)
+
+    def check_links(self, path: PurePosixPath) -> None:
+        node, found_at = self._folder(path)
+        if node is None or node.kind != "tree":
+            return
+        for key in self._under(found_at):
+            if self._entries[str(found_at / key)].mode == SYMLINK_MODE:
+                self.resolve(path / key)
+
+    def read(self, path: PurePosixPath) -> bytes:
+        node = self._node(path)
+        if node is None or node.kind != "blob" or node.mode == SYMLINK_MODE:
+            node = self._node(self.resolve(path))
+        if node is None or node.kind != "blob":
+            raise FileNotFoundError(f"{path} is not a file at {self.describe()}")
+        return self._blobs.read(node.sha)
+
+    def own_disk(self) -> Snapshot:
+        """The same snapshot, except that each engine run gets the files written anew, for
+        itself alone (removed after it): for an engine that writes into them (kustomize
+        inflating Helm charts into a kustomization's chart folder), which two runs must not
+        do in one folder at once. Close the snapshot, not this."""
+        view = copy.copy(self)
+        view._shared_disk = False
+        return view
+
+    @contextlib.contextmanager
+    def on_disk(self) -> Iterator[Path]:
+        """The files on disk, written by the first caller (as GitTree.on_disk writes them) and
+        kept for the others until `close`."""
+        if not self._shared_disk:
+            with GitTree(self.commit, self.prefix, self.label).on_disk() as root:
+                yield root
+            return
+        with self._disk_lock:
+            if self._disk is None:
+                self._disk = self._stack.enter_context(
+                    GitTree(self.commit, self.prefix, self.label).on_disk())
+        yield self._disk
+
+    def close(self) -> None:
+        """Remove the files written to disk."""
+        self._stack.close()

@@ -6,39 +6,49 @@ When none of the files that changed between the two commits is in an environment
 among the files it renders from (its kustomize bases, its charts and values files, its
 variables files: found from the settings and kustomization files, as rendering finds them,
 without running the engines), it cannot have changed and is not rendered at all. Otherwise it
-is rendered at both commits and the two renders' digests are compared: a change to a shared
+is rendered at both commits, as `diff --offline` renders it (without keys, images pinned by
+each commit's lock file), and the two renders' digests are compared: a change to a shared
 base selects every environment whose objects it changes, a reformatted file or a README none.
-The renders are kept (`Changes.renders_of`) for the offline diffs that follow.
-Environments are rendered `parallel` at a time, each worker with a git repository handle of
-its own; each commit's files are written to disk once per worker for the engines (kustomize,
-Helm) to read."""
+The renders are kept (`Changes.cache`, with the ignore rules and the two commits' SourceInfo)
+for the offline diffs that follow, which then need no git at all.
+
+Environments are rendered `parallel` at a time, from one snapshot per commit shared by the
+threads (config/gitrepo.py `Snapshot`): the commit's file list is read once, each file's
+content once for both commits, and its files are written to disk once, for every kustomize
+and Helm run. docs/fleet.md#performance has the measures."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from gitdeploy.config.environments import ENVIRONMENTS_DIR, Environment, load_environment
+from gitdeploy.config.gitrepo import BlobReader, Snapshot
 from gitdeploy.config.sources import SourceTree, normalise, reading
 from gitdeploy.errors import GitdeployError, SettingsError
 from gitdeploy.fleet.run import OpenSession
+from gitdeploy.objects.ignore import IgnoreRule
 from gitdeploy.objects.manifests import Manifest, ObjectKey
+from gitdeploy.pin.images import pin_rendered
 from gitdeploy.render import helm, kustomize
-from gitdeploy.render.environment import render_environment
+from gitdeploy.render.environment import RenderedSet, render_environment
+from gitdeploy.results import SourceInfo
 
 
 @dataclass(frozen=True)
 class Render:
-    """An environment's objects at one commit, rendered without keys, as offline diffs do."""
+    """An environment's objects at one commit, rendered without keys and pinned to the lock
+    file's digests, as offline diffs do; with the ignore rules of its settings there."""
 
     objects: dict[ObjectKey, Manifest]
     variables: tuple[str, ...]
+    rules: tuple[IgnoreRule, ...] = ()
 
 
 @dataclass
@@ -49,9 +59,9 @@ class RenderCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put(self, sha: str, name: str, manifests: list[Manifest],
-            variables: tuple[str, ...]) -> None:
+            variables: tuple[str, ...], rules: tuple[IgnoreRule, ...] = ()) -> None:
         with self.lock:
-            self.found[(sha, name)] = Render({m.key: m for m in manifests}, variables)
+            self.found[(sha, name)] = Render({m.key: m for m in manifests}, variables, rules)
 
     def get(self, sha: str, name: str) -> Render | None:
         with self.lock:
@@ -76,6 +86,9 @@ class Changes:
     base_sha: str = ""
     head_sha: str = ""
     cache: RenderCache = field(default_factory=RenderCache)
+    # the two commits as the offline diffs' plans describe them
+    base_info: SourceInfo | None = None
+    head_info: SourceInfo | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -97,87 +110,83 @@ def changed_environments(open_session: OpenSession, candidates: list[str] | tupl
                          *, base: str, head: str, parallel: int = 4) -> Changes:
     """Which of `candidates` render differently at `head` than at `base`."""
     with open_session("") as session:
-        if session.git is None:
+        git_repo = session.git
+        if git_repo is None:
             raise SettingsError(f"--changed --base {base}: {session.repo_root} is not in a git "
                                 "repository")
-        base_commit, head_commit = session.git.resolve(base), session.git.resolve(head)
-        prefix = session.git.prefix
-        output = session.git.repo.git.diff("--name-only", "-z", "--no-renames",
-                                           base_commit.hexsha, head_commit.hexsha, "--",
-                                           "." if str(prefix) == "." else str(prefix))
-    changes = Changes(base=base, head=head, base_sha=base_commit.hexsha,
-                      head_sha=head_commit.hexsha)
-    paths = {PurePosixPath(name).relative_to(prefix) if str(prefix) != "." else
-             PurePosixPath(name) for name in output.split("\0") if name}
-    changes.changed_files = len(paths)
-    if not paths or not candidates:
-        return changes
-    workers = max(1, min(parallel, len(candidates)))
-    chunks = [list(candidates[index::workers]) for index in range(workers)]
-    checker = _Checker(open_session, base_commit.hexsha, head_commit.hexsha, base, head, paths,
-                       changes.cache)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gitdeploy-changed") as pool:
-        results = list(pool.map(checker.check, chunks))
-    for found, renders in results:
-        changes.changed.extend(found)
+        base_commit, head_commit = git_repo.resolve(base), git_repo.resolve(head)
+        prefix = git_repo.prefix
+        output = git_repo.repo.git.diff("--name-only", "-z", "--no-renames",
+                                        base_commit.hexsha, head_commit.hexsha, "--",
+                                        "." if str(prefix) == "." else str(prefix))
+        changes = Changes(base=base, head=head, base_sha=base_commit.hexsha,
+                          head_sha=head_commit.hexsha,
+                          base_info=git_repo.source_info(base_commit, ref=base,
+                                                         dirty_files=[]),
+                          head_info=git_repo.source_info(head_commit, ref=head,
+                                                         dirty_files=[]))
+        paths = {PurePosixPath(name).relative_to(prefix) if str(prefix) != "." else
+                 PurePosixPath(name) for name in output.split("\0") if name}
+        changes.changed_files = len(paths)
+        if not paths or not candidates:
+            return changes
+        blobs = BlobReader(git_repo.repo)
+        with closing(Snapshot(git_repo, head_commit, head, blobs)) as head_tree, \
+                closing(Snapshot(git_repo, base_commit, base, blobs)) as base_tree:
+            checker = _Checker(head_tree, base_tree, base, head, paths, changes.cache)
+            workers = max(1, min(parallel, len(candidates)))
+            with ThreadPoolExecutor(max_workers=workers,
+                                    thread_name_prefix="gitdeploy-changed") as pool:
+                # the run's context (its Secret masker) goes along
+                futures = [pool.submit(contextvars.copy_context().run, checker.check, name)
+                           for name in candidates]
+                results = [future.result() for future in futures]
+    for name, (why, renders) in zip(candidates, results, strict=True):
         changes.renders += renders
+        if why:
+            changes.changed.append(ChangedEnvironment(name, why))
     changes.changed.sort(key=lambda env: env.name)
     return changes
 
 
 class _Checker:
-    def __init__(self, open_session: OpenSession, base_sha: str, head_sha: str, base: str,
-                 head: str, paths: set[PurePosixPath], cache: RenderCache) -> None:
-        self.open_session = open_session
-        self.base_sha, self.head_sha, self.base, self.head = base_sha, head_sha, base, head
+    """Renders environments at both commits, from two snapshots shared by the threads."""
+
+    def __init__(self, head_tree: Snapshot, base_tree: Snapshot, base: str, head: str,
+                 paths: set[PurePosixPath], cache: RenderCache) -> None:
+        self.head_tree, self.base_tree = head_tree, base_tree
+        self.base_sha, self.head_sha = base_tree.commit.hexsha, head_tree.commit.hexsha
+        self.base, self.head = base, head
         self.paths, self.cache = paths, cache
 
-    def check(self, names: list[str]) -> tuple[list[ChangedEnvironment], int]:
-        found: list[ChangedEnvironment] = []
-        renders = 0
-        with ExitStack() as stack:
-            session = stack.enter_context(self.open_session(""))
-            git_repo = session.git
-            assert git_repo is not None
-            head_tree = _DiskOnce(git_repo.tree(git_repo.resolve(self.head_sha), self.head),
-                                  stack)
-            base_tree = _DiskOnce(git_repo.tree(git_repo.resolve(self.base_sha), self.base),
-                                  stack)
-            for name in names:
-                why, rendered = self._changed(name, head_tree, base_tree)
-                renders += rendered
-                if why:
-                    found.append(ChangedEnvironment(name, why))
-        return found, renders
-
-    def _changed(self, name: str, head_tree: SourceTree, base_tree: SourceTree
-                 ) -> tuple[str, int]:
+    def check(self, name: str) -> tuple[str, int]:
         """Why the environment changed ("" when it did not), and how many renders it took."""
+        head_tree, base_tree = self.head_tree, self.base_tree
         try:
             env = load_environment(head_tree, name)
         except GitdeployError as error:
-            return self._broken(name, base_tree, f"cannot read its settings at {self.head}: "
+            return self._broken(name, f"cannot read its settings at {self.head}: "
                                 f"{error.message}", 0)
         if not self._touched(head_tree, env):
             return "", 0
         try:
-            with reading(head_tree):
-                rendered = render_environment(head_tree, env, decrypt=False)
+            rendered = _render(head_tree, env)
         except GitdeployError as error:
-            return self._broken(name, base_tree, f"cannot render at {self.head}: "
+            return self._broken(name, f"cannot render at {self.head}: "
                                 f"{error.message}", 1)
-        self.cache.put(self.head_sha, name, rendered.manifests, rendered.variables)
+        self.cache.put(self.head_sha, name, rendered.manifests, rendered.variables,
+                       env.settings.ignore_rules)
         try:
             old_env = load_environment(base_tree, name)
         except SettingsError:
             self.cache.put(self.base_sha, name, [], ())
             return f"new since {self.base}", 1
         try:
-            with reading(base_tree):
-                old = render_environment(base_tree, old_env, decrypt=False)
+            old = _render(base_tree, old_env)
         except GitdeployError:
             return f"cannot render at {self.base}", 2
-        self.cache.put(self.base_sha, name, old.manifests, old.variables)
+        self.cache.put(self.base_sha, name, old.manifests, old.variables,
+                       old_env.settings.ignore_rules)
         if render_digest(old.manifests) != render_digest(rendered.manifests):
             return "objects differ", 2
         return "", 2
@@ -195,18 +204,25 @@ class _Checker:
             return True
         return bool(inputs & self.paths)
 
-    def _broken(self, name: str, base_tree: SourceTree, why: str, renders: int
-                ) -> tuple[str, int]:
+    def _broken(self, name: str, why: str, renders: int) -> tuple[str, int]:
         """Broken at the target: changed if its folder changed or it rendered at the base."""
         if any(path.is_relative_to(ENVIRONMENTS_DIR / name) for path in self.paths):
             return why, renders
         try:
-            with reading(base_tree):
-                render_environment(base_tree, load_environment(base_tree, name),
-                                   decrypt=False)
+            _render(self.base_tree, load_environment(self.base_tree, name))
         except GitdeployError:
             return "", renders + 1  # broken before too
         return why, renders + 1
+
+
+def _render(snapshot: Snapshot, env: Environment) -> RenderedSet:
+    """The environment's objects as `diff --offline` renders them: without keys (encrypted
+    values compared as their ciphertext), images pinned by the commit's own lock file. The
+    engines read the snapshot's files on disk, shared by every thread, except when kustomize
+    inflates Helm charts: it writes them into the files, and gets a copy of its own."""
+    tree = snapshot.own_disk() if env.settings.kustomize.enable_helm else snapshot
+    with reading(tree):
+        return pin_rendered(tree, render_environment(tree, env, decrypt=False))
 
 
 def _inputs(tree: SourceTree, env: Environment) -> set[PurePosixPath]:
@@ -222,42 +238,3 @@ def _inputs(tree: SourceTree, env: Environment) -> set[PurePosixPath]:
     found.update(normalise(env.path / source.path)
                  for source in env.settings.substitution.sources)
     return found
-
-
-class _DiskOnce:
-    """A commit's files, written to disk once for all the environments a worker renders
-    (rather than once per environment), and removed when the worker is done."""
-
-    def __init__(self, tree: SourceTree, stack: ExitStack) -> None:
-        self._tree, self._stack = tree, stack
-        self._root: Path | None = None
-
-    def describe(self) -> str:
-        return self._tree.describe()
-
-    def is_dir(self, path: PurePosixPath) -> bool:
-        return self._tree.is_dir(path)
-
-    def list_dirs(self, path: PurePosixPath) -> list[PurePosixPath]:
-        return self._tree.list_dirs(path)
-
-    def walk_files(self, path: PurePosixPath) -> list[PurePosixPath]:
-        return self._tree.walk_files(path)
-
-    def read(self, path: PurePosixPath) -> bytes:
-        return self._tree.read(path)
-
-    def resolve(self, path: PurePosixPath) -> PurePosixPath:
-        return self._tree.resolve(path)
-
-    def check_links(self, path: PurePosixPath) -> None:
-        self._tree.check_links(path)
-
-    def on_disk(self) -> AbstractContextManager[Path]:
-        return self._kept()
-
-    @contextmanager
-    def _kept(self) -> Iterator[Path]:
-        if self._root is None:
-            self._root = self._stack.enter_context(self._tree.on_disk())
-        yield self._root

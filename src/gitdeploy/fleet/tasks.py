@@ -1,14 +1,14 @@
 """What each command does for one environment of a fleet run: the same core calls as when the
-command runs on that environment alone (commands/), and the exit code it would have had."""
+command runs on that environment alone (commands/), and the exit code it would have had.
+
+Each command's core is imported when its task is made: `render --all` and offline diffs start
+without the Kubernetes client's import time (docs/fleet.md#performance)."""
 
 from __future__ import annotations
 
-from gitdeploy.commands import deploy as deploying
-from gitdeploy.commands import diff as diffing
-from gitdeploy.commands import live, local
-from gitdeploy.commands.deploy import DeployOptions
+from typing import TYPE_CHECKING
+
 from gitdeploy.commands.session import ClusterOptions, Session
-from gitdeploy.config.environments import load_environment
 from gitdeploy.errors import (
     ApplyFailed,
     ExitCode,
@@ -17,17 +17,22 @@ from gitdeploy.errors import (
     NotReady,
     WaitInterrupted,
 )
-from gitdeploy.fleet.changed import Changes
 from gitdeploy.fleet.run import Outcome, Task
-from gitdeploy.plan.offline import offline_plan
 from gitdeploy.results import ApplyReport, Plan
 from gitdeploy.results import Outcome as ObjectOutcome
+
+if TYPE_CHECKING:
+    from gitdeploy.commands.deploy import DeployOptions
+    from gitdeploy.fleet.changed import Changes
 
 
 def diff(cluster: ClusterOptions, *, offline: bool, base: str | None, ref: str | None,
          prune: bool | None, with_orphans: bool, replace: bool, full: bool,
          exit_code: bool, renders: Changes | None = None) -> Task:
     """`renders`: what --changed rendered, reused by the offline diffs."""
+    if not offline:
+        from gitdeploy.commands import diff as diffing
+
     def task(session: Session, name: str) -> Outcome:
         if offline:
             assert base is not None
@@ -49,21 +54,23 @@ def _offline(session: Session, name: str, base: str, head: str, renders: Changes
     if renders is not None and (renders.base, renders.head) == (base, head):
         old = renders.cache.get(renders.base_sha, name)
         new = renders.cache.get(renders.head_sha, name)
-    if old is None or new is None or session.git is None:
+    if (old is None or new is None or renders is None or renders.head_info is None
+            or renders.base_info is None):
+        from gitdeploy.commands import diff as diffing
+
         return diffing.offline(session, name, base=base, head=head)
-    head_source, base_source = session.source(head), session.source(base)
-    rules = load_environment(head_source.tree, name).settings.ignore_rules
-    the_plan = offline_plan(name, old.objects, new.objects, base=base, rules=rules,
-                            head_info=session.git.source_info(head_source.commit, ref=head,
-                                                              dirty_files=[]),
-                            base_info=session.git.source_info(base_source.commit, ref=base,
-                                                              dirty_files=[]))
+    from gitdeploy.plan.offline import offline_plan
+
+    the_plan = offline_plan(name, old.objects, new.objects, base=base, rules=new.rules,
+                            head_info=renders.head_info, base_info=renders.base_info)
     the_plan.variables = new.variables
     return the_plan
 
 
 def plan(cluster: ClusterOptions, deploy: DeployOptions, ref: str | None) -> Task:
     """The plan `apply` would show, made for the one confirmation of a fleet apply."""
+    from gitdeploy.commands import diff as diffing
+
     def task(session: Session, name: str) -> Outcome:
         the_plan, _ = diffing.plan(session, name, cluster, ref=ref, prune=deploy.prune,
                                    replace=deploy.replace, full=deploy.full)
@@ -73,6 +80,8 @@ def plan(cluster: ClusterOptions, deploy: DeployOptions, ref: str | None) -> Tas
 
 
 def apply(cluster: ClusterOptions, deploy: DeployOptions, ref: str | None) -> Task:
+    from gitdeploy.commands import deploy as deploying
+
     def task(session: Session, name: str) -> Outcome:
         report = deploying.apply(session, name, cluster, deploy, ref=ref)
         error = apply_error(report)
@@ -83,6 +92,8 @@ def apply(cluster: ClusterOptions, deploy: DeployOptions, ref: str | None) -> Ta
 
 def status(cluster: ClusterOptions, *, ref: str | None, check_drift: bool, full: bool,
            exit_code: bool) -> Task:
+    from gitdeploy.commands import live
+
     def task(session: Session, name: str) -> Outcome:
         result = live.status(session, name, cluster, ref=ref, check_drift=check_drift,
                              full=full)
@@ -93,6 +104,8 @@ def status(cluster: ClusterOptions, *, ref: str | None, check_drift: bool, full:
 
 
 def render(ref: str | None) -> Task:
+    from gitdeploy.commands import local
+
     def task(session: Session, name: str) -> Outcome:
         return Outcome(local.render(session, name, ref=ref))
 

@@ -9,10 +9,12 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes.config import kube_config as k8s_kube_config
 from kubernetes.config.config_exception import ConfigException
 
 from gitdeploy.errors import TargetError
@@ -68,6 +70,11 @@ def load_context(kubeconfig: str, context: str, *, timeout: float, pool_size: in
     # is shown and bounded; urllib3 itself raises at once.
     configuration.retries = False
     configuration.connection_pool_maxsize = max(pool_size, 4)
+    if not _expiring_credentials(joined, context, contexts):
+        # The loader's hook re-applies the whole user entry before every request (a tenth of
+        # a millisecond each, proxy settings read from the environment included), to renew
+        # credentials that expire: only an exec plugin's or an auth provider's do.
+        configuration.refresh_api_key_hook = None
     api_client = k8s.ApiClient(configuration)
     api_client.user_agent = "gitdeploy"
     insecure = configuration.host.startswith("https:") and not configuration.verify_ssl
@@ -77,3 +84,17 @@ def load_context(kubeconfig: str, context: str, *, timeout: float, pool_size: in
     info = ContextInfo(name=context, server=configuration.host.rstrip("/"), kubeconfig=joined,
                        insecure=insecure)
     return info, api_client
+
+
+def _expiring_credentials(kubeconfig: str, context: str, contexts: list[dict[str, Any]]
+                          ) -> bool:
+    """Whether the context's user gets credentials that expire and are renewed (an exec
+    plugin, an auth provider); when in doubt, yes."""
+    user = next((c.get("context", {}).get("user") for c in contexts if c["name"] == context),
+                None)
+    try:
+        users = k8s_kube_config.KubeConfigMerger(kubeconfig).config["users"]
+        entry = users.get_with_name(user)["user"]
+    except (ConfigException, KeyError, TypeError, ValueError):
+        return True
+    return "exec" in entry or "auth-provider" in entry

@@ -7,6 +7,9 @@ diff, drift, plan files and the offline diff. One rule names objects (group, kin
 name; `*` patterns) and fields: RFC 6901 JSON pointers (`/spec/replicas`), JSONPath expressions
 (`$.spec.template.spec.containers[?name=="web"].image`), or the field managers whose fields
 are left to them (like Argo CD's `managedFieldsManagers`).
+
+The JSON pointer and JSONPath libraries are imported when a rule uses them: most environments
+have no such rule, and `gitdeploy envs` starts without them (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -14,15 +17,13 @@ from __future__ import annotations
 import copy
 import fnmatch
 from dataclasses import dataclass
-from typing import Any
-
-import jsonpointer
-from jsonpath_ng import DatumInContext
-from jsonpath_ng.exceptions import JsonPathParserError
-from jsonpath_ng.ext.parser import parse as parse_jsonpath
+from typing import TYPE_CHECKING, Any
 
 from gitdeploy.objects.fieldpaths import Step, manager_fields, owned_leaves, remove_all
 from gitdeploy.objects.manifests import group_of
+
+if TYPE_CHECKING:
+    from jsonpath_ng import DatumInContext
 
 HPA_KIND, HPA_GROUP = "HorizontalPodAutoscaler", "autoscaling"
 REPLICAS = "/spec/replicas"
@@ -49,6 +50,8 @@ class IgnoreRule:
 
 def check_pointer(text: str) -> str | None:
     """Why `text` is not a JSON pointer, or None."""
+    import jsonpointer
+
     try:
         jsonpointer.JsonPointer(text)
     except jsonpointer.JsonPointerException as error:
@@ -58,6 +61,9 @@ def check_pointer(text: str) -> str | None:
 
 def check_jsonpath(text: str) -> str | None:
     """Why `text` is not a JSONPath expression, or None."""
+    from jsonpath_ng.exceptions import JsonPathParserError
+    from jsonpath_ng.ext.parser import parse as parse_jsonpath
+
     try:
         parse_jsonpath(text)
     except (JsonPathParserError, Exception) as error:  # the parser raises plain Exceptions
@@ -66,6 +72,8 @@ def check_jsonpath(text: str) -> str | None:
 
 
 def _pointer_steps(body: Any, pointer: str) -> list[Step] | None:
+    import jsonpointer
+
     try:
         parts = jsonpointer.JsonPointer(pointer).parts
     except jsonpointer.JsonPointerException:
@@ -102,6 +110,8 @@ def _datum_steps(match: DatumInContext) -> list[Step]:
 def rule_paths(rule: IgnoreRule, body: Any, live: dict[str, Any] | None = None
                ) -> list[list[Step]]:
     """The fields of `body` the rule leaves alone; for `managers`, those they own in `live`."""
+    from jsonpath_ng.ext.parser import parse as parse_jsonpath
+
     found: list[list[Step]] = []
     for pointer in rule.json_pointers:
         steps = _pointer_steps(body, pointer)

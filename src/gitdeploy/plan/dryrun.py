@@ -51,6 +51,7 @@ class _Item:
     result: dict[str, Any] | None = None  # the dry-run answer, when nothing was prepared
     synced: str = ""  # its sync fingerprint against the live object ("" when none)
     skipped: bool = False  # the fingerprint is the one kept: not dry-run
+    change: Change | None = None  # made as soon as its dry run answers (_dry_run)
 
     @property
     def namespace(self) -> str:
@@ -95,13 +96,13 @@ def _build_plan(rendered: RenderedSet, connection: Connection, source: SourceInf
         rules=env.settings.ignore_rules + _autoscaled(items, client, discovery, concurrency),
         conflicts=env.settings.conflicts, replace=replace)
     _skip_unchanged(items, rules, synced, fingerprints_for(manifests), client)
-    _dry_run(items, client, concurrency, rules)
     members = list_members(inventory, client, discovery, concurrency, listed)
     del listed
+    _dry_run(items, client, concurrency, rules, inventory.id)
     in_git = {(i.resource.group, i.resource.kind, i.namespace, i.manifest.name) for i in items}
     changes = [_namespace_creation(ns, str(env.settings_path)) for ns in missing
                if env.settings.create_namespace]
-    changes += [_change(item, inventory.id) for item in items]
+    changes += [item.change or _change(item, inventory.id) for item in items]
     changes += [_deletion(member) for member in members if member.key not in in_git]
     return Plan(environment=env.name, target=connection.target, source=source,
                 changes=changes, protected=env.settings.protected, prune=prune,
@@ -293,8 +294,10 @@ def _key(item: _Item) -> str:
                       item.manifest.name)
 
 
-def _dry_run(items: list[_Item], client: KubeClient, concurrency: int, rules: FieldRules
-             ) -> None:
+def _dry_run(items: list[_Item], client: KubeClient, concurrency: int, rules: FieldRules,
+             set_id: str) -> None:
+    """Each object's change is made as soon as its dry run answers, and the answer and the
+    live object let go: a plan of thousands of objects does not hold them all at once."""
     for item in items:
         if item.unverified:
             item.prepared = prepare(item.manifest.body, None, rules)
@@ -306,6 +309,8 @@ def _dry_run(items: list[_Item], client: KubeClient, concurrency: int, rules: Fi
             if error.status in (401, 403) or (error.status >= 500 and not error.invalid_object):
                 raise
             return f"{item.manifest.key} ({item.manifest.origin}): {error.message}"
+        item.change = _change(item, set_id)
+        item.prepared.result = item.live = None
         return ""
 
     verified = [item for item in items if not item.unverified and not item.skipped]

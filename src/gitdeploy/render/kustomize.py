@@ -5,6 +5,7 @@ a `kustomize` binary the settings name)."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -22,6 +23,11 @@ from gitdeploy.objects.secrets import MASK, SecretMasker
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BUILD_TIMEOUT = 600  # seconds
+# Go's collector at half its default pace for the kustomize process (GOGC=100 by default): a
+# build is short and allocates most at its start, so this saves about a fifth of its CPU time
+# for a small kustomization and a quarter for a large one, for about a third more memory at
+# most (docs/kustomize.md). A GOGC or GOMEMLIMIT set by the user is left as it is.
+GO_GC = "200"
 MAX_ERROR_LINES = 30
 _REFERENCE_FIELDS = ("resources", "components", "bases")
 
@@ -187,7 +193,7 @@ def build(root: Path, folder: PurePosixPath, options: KustomizeOptions,
     logging.getLogger(EXEC_LOGGER).debug("Popen(%s)", args)
     try:
         result = subprocess.run(args, capture_output=True, timeout=BUILD_TIMEOUT, check=False,
-                                cwd=root)
+                                cwd=root, env=build_environment())
     except subprocess.TimeoutExpired:
         raise LoadError(f"kustomize did not finish building {folder} within "
                         f"{BUILD_TIMEOUT} s") from None
@@ -210,6 +216,14 @@ def build(root: Path, folder: PurePosixPath, options: KustomizeOptions,
             if said and f"{folder}: {said}" not in warnings:
                 warnings.append(f"{folder}: {said}")
     return result.stdout
+
+
+def build_environment() -> dict[str, str] | None:
+    """The kustomize process's environment: gitdeploy's, with GO_GC unless the user set how
+    Go collects (None: gitdeploy's as it is)."""
+    if "GOGC" in os.environ or "GOMEMLIMIT" in os.environ:
+        return None
+    return {**os.environ, "GOGC": GO_GC}
 
 
 _YAML_LINE = re.compile(r"invalid Kustomization: yaml: line (\d+)")
