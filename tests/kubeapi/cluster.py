@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sortedcontainers import SortedDict
-
 from tests.kubeapi import controllers, decoding, events, fields, patching
 from tests.kubeapi.controllers import StatusScript
 from tests.kubeapi.defaults import (
@@ -31,7 +29,7 @@ from tests.kubeapi.defaults import (
 from tests.kubeapi.errors import ApiError
 from tests.kubeapi.resources import BUILTIN_TYPES, ResourceType, crd_types
 from tests.kubeapi.selectors import FieldTerm, decode_continue, encode_continue, field_matcher
-from tests.kubeapi.trees import clone
+from tests.kubeapi.trees import Store, clone
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str, str]  # group, plural, namespace, name
@@ -135,7 +133,7 @@ class Cluster:
         }
         # In key order (group, plural, namespace, name): `scan` reads one kind, or one kind in
         # one namespace, without going through every object.
-        self.objects: SortedDict[Key, Obj] = SortedDict()
+        self.objects = Store()
         self._versions = itertools.count(1000)
         self._ips = itertools.count(10)
         self.crd_establish_delay = 0.0

@@ -748,7 +748,9 @@ def _max_unavailable(deployment: Obj) -> int:
 def _owned(cluster: Cluster, group: str, plural: str, owner: Obj) -> list[tuple[Key, Obj]]:
     uid = owner["metadata"].get("uid")
     namespace = owner["metadata"].get("namespace", "")
-    return [(key, obj) for key, obj in cluster.scan(group, plural, namespace)
+    found = [(key, cluster.objects[key]) for key in cluster.objects.owned_by(str(uid))
+             if key[:3] == (group, plural, namespace)]
+    return [(key, obj) for key, obj in found
             if not obj["metadata"].get("deletionTimestamp")
             and any(ref.get("uid") == uid and ref.get("controller")
                     for ref in obj["metadata"].get("ownerReferences") or [])]
