@@ -146,7 +146,9 @@ def run(tool: str, command: list[str], server: TestApiServer, concurrency: int,
     for line in done.stderr.splitlines():
         if line.startswith("maxrss "):
             peak, cpu = int(line.split()[1]), float(line.split()[2])
-    if done.returncode not in (0, KUBECTL_DIFF_CHANGES, 2):
+    # kubectl diff exits 1 when it found differences; gitdeploy exits 1 on an error only
+    if done.returncode not in ((0, 2) if tool.startswith("gitdeploy") else
+                               (0, KUBECTL_DIFF_CHANGES)):
         raise SystemExit(f"{tool} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return Measure(tool, seconds, len(server.requests) - before, peak, concurrency,
                    done.returncode, cpu)
