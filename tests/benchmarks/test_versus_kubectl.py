@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-KUBECTL = Path(sys.executable).parent / "kubectl"
+from tests.benchmarks import ROOT, needs_kubectl
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.skipif(not KUBECTL.exists(),
-                    reason="kubectl is not installed beside this Python: the benchmark "
-                           "compares with the real kubectl (pip install -e '.[kustomize]')")
+@needs_kubectl
 def test_benchmark_runs_at_100_objects(tmp_path: Path) -> None:
     measures = tmp_path / "measures.json"
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "versus_kubectl.py"),
