@@ -9,20 +9,11 @@ from typing import Any
 
 from gitdeploy.objects.applyset import GroupKind, Inventory, parent_name
 from gitdeploy.objects.manifests import Body, Manifest, Origin
-from gitdeploy.results import (
-    DEPLOY,
-    SUCCEEDED,
-    Action,
-    ApplyReport,
-    Change,
-    DeployRecord,
-    Identity,
-    ObjectResult,
-    Outcome,
-    Plan,
-    SourceInfo,
-    Target,
-)
+from gitdeploy.results import Action, Outcome
+from gitdeploy.results.apply import ApplyReport, ObjectResult
+from gitdeploy.results.environment import SourceInfo, Target
+from gitdeploy.results.plan import Change, Plan
+from gitdeploy.results.state import DEPLOY, SUCCEEDED, DeployRecord, Identity
 
 COMMIT = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
 OTHER_COMMIT = "9f8e7d6c5b4a39281706f5e4d3c2b1a098f7e6d5"

@@ -10,15 +10,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from gitdeploy.errors import ExitCode
-from gitdeploy.results import (
-    Action,
-    ApplyReport,
-    EnvironmentStatus,
-    OrphanReport,
-    Outcome,
-    Plan,
-    RenderedObjects,
-)
+from gitdeploy.results import Action, Outcome
+from gitdeploy.results.apply import ApplyReport
+from gitdeploy.results.environment import RenderedObjects
+from gitdeploy.results.plan import Plan
+from gitdeploy.results.state import EnvironmentStatus, OrphanReport
 
 # Exit codes from least to most severe: the fleet's code is the most severe of its
 # environments' (docs/exit-codes.md). An interruption stops the whole run, so it ranks last.

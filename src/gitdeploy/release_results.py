@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gitdeploy.results import Plan
+from gitdeploy.results.plan import Plan
 
 # states of an object compared between two environments
 ONLY_IN_SOURCE, ONLY_IN_TARGET, DIFFERS, SAME = "only-in-source", "only-in-target", "differs", \

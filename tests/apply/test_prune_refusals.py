@@ -7,7 +7,8 @@ import pytest
 
 from gitdeploy.apply.prune import parent_after, parent_before, refusals
 from gitdeploy.config.settings import PruneSafety, Settings
-from gitdeploy.results import Action, Change, Plan
+from gitdeploy.results import Action
+from gitdeploy.results.plan import Change, Plan
 from tests import builders
 
 KEEP = "gitdeploy.io/prune: disabled"

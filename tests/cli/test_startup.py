@@ -1,6 +1,6 @@
 """Start-up: `gitdeploy --help` and `gitdeploy envs` import neither the Kubernetes client nor
-GitPython nor the schema machinery nor the libraries of ignore rules; the commands that need
-them import them when they run (docs/performance.md). Checked by what is imported, not by a
+GitPython nor the schema machinery nor the libraries of ignore rules, and `envs` only its own
+result types; the commands that need them import them when they run (docs/performance.md). Checked by what is imported, not by a
 clock; benchmarks/startup.py measures the time."""
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ HEAVY = ("kubernetes", "git", "jsonschema", "jsonschema_rs", "kubernetes_validat
 # of options through pydantic (30% of the start-up of `envs`), the output is rich's, the
 # settings are YAML.
 RUN_ONLY = ("pydantic", "rich", "yaml")
+# The result types of the other stages (src/gitdeploy/results/): `envs` needs its own only.
+OTHER_RESULTS = tuple(f"gitdeploy.results.{stage}"
+                      for stage in ("plan", "apply", "state", "validate"))
 
 # Run a gitdeploy command in a fresh interpreter, then print its exit code and the heavy
-# packages it imported.
+# packages (or modules) it imported.
 _PROBE = ("import json, sys\n"
           "from gitdeploy.cli.app import app\n"
           "code = 0\n"
@@ -31,12 +34,13 @@ _PROBE = ("import json, sys\n"
           "except SystemExit as stop:\n"
           "    code = stop.code or 0\n"
           "heavy = set(sys.argv[1].split(','))\n"
-          "found = sorted({m.split('.')[0] for m in sys.modules} & heavy)\n"
+          "found = sorted(({m.split('.')[0] for m in sys.modules} | set(sys.modules)) & heavy)\n"
           "print(json.dumps([code, found]), file=sys.stderr)\n")
 
 
 def imported(*args: str, cwd: Path | None = None, heavy: tuple[str, ...] = HEAVY) -> list[str]:
-    """The packages of `heavy` that `gitdeploy ARGS` imported; the command must succeed."""
+    """The packages and modules of `heavy` that `gitdeploy ARGS` imported; the command must
+    succeed."""
     done = subprocess.run([sys.executable, "-c", _PROBE, ",".join(heavy), *args],
                           capture_output=True, text=True, cwd=cwd, check=False)
     code, found = json.loads(done.stderr.strip().splitlines()[-1])
@@ -50,7 +54,13 @@ def test_help_imports_no_heavy_library() -> None:
 
 def test_envs_imports_no_heavy_library(environment: MakeEnvironment) -> None:
     repo: ConfigRepo = environment([])
-    assert imported("envs", cwd=repo.root) == []
+    assert imported("envs", cwd=repo.root, heavy=HEAVY + OTHER_RESULTS) == []
+
+
+def test_probe_sees_result_modules(environment: MakeEnvironment) -> None:
+    """The probe itself: `validate` does import its own results."""
+    repo: ConfigRepo = environment([])
+    assert imported("validate", cwd=repo.root, heavy=OTHER_RESULTS) != []
 
 
 @pytest.mark.parametrize("command", ["diff", "apply", "status", "render", "validate"])

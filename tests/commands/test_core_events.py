@@ -10,7 +10,9 @@ import pytest
 from gitdeploy.commands import deploy, local
 from gitdeploy.commands.session import ClusterOptions, Session, WaitUpdate
 from gitdeploy.errors import RefusedError
-from gitdeploy.results import ObjectResult, Outcome, Plan, WaitItem
+from gitdeploy.results import Outcome
+from gitdeploy.results.apply import ObjectResult, WaitItem
+from gitdeploy.results.plan import Plan
 from tests import manifests as objects
 from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer

@@ -7,7 +7,7 @@ import pytest
 
 from gitdeploy.commands.deploy import rollback_target
 from gitdeploy.errors import SettingsError
-from gitdeploy.results import FAILED, ROLLBACK, DeployRecord
+from gitdeploy.results.state import FAILED, ROLLBACK, DeployRecord
 from tests.builders import record
 
 A = "a" * 40

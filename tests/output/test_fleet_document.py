@@ -6,7 +6,8 @@ from gitdeploy.errors import ExitCode, SettingsError
 from gitdeploy.fleet.run import Outcome, RunOptions, run_environments
 from gitdeploy.fleet_results import FleetReport, worst
 from gitdeploy.output import fleet
-from gitdeploy.results import API_VERSION, RenderedObjects
+from gitdeploy.results import API_VERSION
+from gitdeploy.results.environment import RenderedObjects
 
 TOP = ["apiVersion", "kind", "gitdeployVersion", "command", "selection", "base", "exitCode",
        "interrupted", "notes", "summary", "environments"]

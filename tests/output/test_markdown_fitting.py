@@ -8,16 +8,9 @@ import re
 import pytest
 
 from gitdeploy.output import markdown
-from gitdeploy.results import (
-    FAILED,
-    ROLLBACK,
-    Action,
-    Change,
-    Orphan,
-    OrphanReport,
-    Outcome,
-    Plan,
-)
+from gitdeploy.results import Action, Outcome
+from gitdeploy.results.plan import Change, Plan
+from gitdeploy.results.state import FAILED, ROLLBACK, Orphan, OrphanReport
 from tests import builders
 
 LINE = "v" * 40

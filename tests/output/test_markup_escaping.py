@@ -15,20 +15,10 @@ from gitdeploy.cli.events import TerminalEvents
 from gitdeploy.output import terminal
 from gitdeploy.output.console import UI
 from gitdeploy.output.progress import WaitDisplay, readiness_table
-from gitdeploy.results import (
-    EnvironmentInfo,
-    EnvironmentStatus,
-    History,
-    LeaseState,
-    ObjectResult,
-    Orphan,
-    OrphanReport,
-    Outcome,
-    Readiness,
-    State,
-    WaitItem,
-    WaitReport,
-)
+from gitdeploy.results import Outcome, State
+from gitdeploy.results.apply import ObjectResult, Readiness, WaitItem, WaitReport
+from gitdeploy.results.environment import EnvironmentInfo
+from gitdeploy.results.state import EnvironmentStatus, History, LeaseState, Orphan, OrphanReport
 from tests import builders
 from tests import manifests as objects
 from tests.conftest import MakeEnvironment

@@ -18,7 +18,8 @@ from gitdeploy.objects.applyset import PART_OF_LABEL
 from gitdeploy.objects.manifests import Manifest, Origin
 from gitdeploy.objects.secrets import MASK_AFTER, MASK_BEFORE
 from gitdeploy.plan.dryrun import _adopted, _change, _crd_resources, _deletion, _Item
-from gitdeploy.results import Action, Drift
+from gitdeploy.results import Action
+from gitdeploy.results.plan import Drift
 from gitdeploy.state.inventory import Member
 from tests import builders
 

@@ -13,7 +13,7 @@ import pytest
 
 from gitdeploy.objects.normalize import normalize
 from gitdeploy.plan.drift import find_drift
-from gitdeploy.results import Drift
+from gitdeploy.results.plan import Drift
 
 Body = dict[str, Any]
 

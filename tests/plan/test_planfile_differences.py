@@ -11,7 +11,8 @@ import pytest
 from gitdeploy.errors import SettingsError
 from gitdeploy.output import jsondoc
 from gitdeploy.plan import planfile
-from gitdeploy.results import API_VERSION, Action, Change, Plan
+from gitdeploy.results import API_VERSION, Action
+from gitdeploy.results.plan import Change, Plan
 from tests import builders
 
 CM = "/ConfigMap/shop/settings"  # the plan file's key of a core-group object

@@ -16,7 +16,8 @@ import pytest
 from gitdeploy.errors import SettingsError
 from gitdeploy.output import jsondoc
 from gitdeploy.plan import planfile
-from gitdeploy.results import Action, Plan
+from gitdeploy.results import Action
+from gitdeploy.results.plan import Plan
 from tests import builders
 from tests import manifests as objects
 from tests.conftest import ConfigRepo, MakeEnvironment

@@ -24,7 +24,9 @@ from gitdeploy.objects.kinds import CRD_API_VERSION, api_path, is_crd, is_namesp
 from gitdeploy.objects.managers import ConflictPolicy
 from gitdeploy.objects.manifests import group_of
 from gitdeploy.objects.secrets import SecretMasker, known
-from gitdeploy.results import ApplyReport, Change, ObjectResult, Outcome, Plan
+from gitdeploy.results import Outcome
+from gitdeploy.results.apply import ApplyReport, ObjectResult
+from gitdeploy.results.plan import Change, Plan
 from gitdeploy.state.synced import Fingerprints
 
 Progress = Callable[[ObjectResult], None]

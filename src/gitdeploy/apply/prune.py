@@ -8,7 +8,8 @@ from gitdeploy.kube.client import KubeClient
 from gitdeploy.objects.applyset import GroupKind, Inventory
 from gitdeploy.objects.kinds import is_crd, is_namespace
 from gitdeploy.objects.manifests import group_of
-from gitdeploy.results import Action, Change, Plan
+from gitdeploy.results import Action
+from gitdeploy.results.plan import Change, Plan
 
 
 def refusals(plan: Plan, settings: Settings, *, rendered: int, allow_mass_delete: bool

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gitdeploy.objects.kinds import CRD_GROUP, CRD_KIND
-from gitdeploy.results import Readiness, State
+from gitdeploy.results import State
+from gitdeploy.results.apply import Readiness
 
 Body = dict[str, Any]
 

@@ -10,7 +10,7 @@ import time
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.objects.managers import HANDOVER_MANAGER
-from gitdeploy.results import Change
+from gitdeploy.results.plan import Change
 
 DELETION_POLL = 0.2  # seconds
 

@@ -18,7 +18,9 @@ from gitdeploy.kube.client import KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.objects.kinds import api_path
 from gitdeploy.objects.secrets import SecretMasker
-from gitdeploy.results import Action, Change, Readiness, State, WaitItem, WaitReport
+from gitdeploy.results import Action, State
+from gitdeploy.results.apply import Readiness, WaitItem, WaitReport
+from gitdeploy.results.plan import Change
 
 FIRST_INTERVAL = 0.5  # seconds between the first rounds, growing to
 MAX_INTERVAL = 2.0

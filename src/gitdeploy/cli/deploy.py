@@ -37,7 +37,7 @@ from gitdeploy.errors import (
 if TYPE_CHECKING:
     from gitdeploy.cli.events import TerminalEvents
     from gitdeploy.output.console import UI
-    from gitdeploy.results import ApplyReport
+    from gitdeploy.results.apply import ApplyReport
 
 
 @grouped(fleet=SELECT_DIFF, run=RUN, cluster=CLUSTER, common=COMMON)

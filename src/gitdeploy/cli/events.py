@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from gitdeploy.commands.session import WaitUpdate
-    from gitdeploy.results import ObjectResult, Plan
+    from gitdeploy.results.apply import ObjectResult
+    from gitdeploy.results.plan import Plan
 
 
 class TerminalEvents:

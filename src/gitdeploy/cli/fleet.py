@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from gitdeploy.fleet.run import Task
     from gitdeploy.fleet_results import EnvironmentRun, FleetReport
     from gitdeploy.output.console import UI
-    from gitdeploy.results import ObjectResult, Plan
+    from gitdeploy.results.apply import ObjectResult
+    from gitdeploy.results.plan import Plan
 
 EnvNames = Annotated[list[str] | None, typer.Argument(
     metavar="ENV", help="Environments: names, or shell patterns such as 'prod-*' (quoted); "

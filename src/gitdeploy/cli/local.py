@@ -106,7 +106,7 @@ def validate(
         from gitdeploy.commands import validate_schemas
         from gitdeploy.commands.session import Session
         from gitdeploy.output import jsondoc, terminal
-        from gitdeploy.results import ValidationReport
+        from gitdeploy.results.validate import ValidationReport
 
         names = fleet_cli.validate_names(ui, fleet, envs or [], common.repo, ref=ref,
                                          files=files)  # patterns, --all, -l, --changed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gitdeploy.errors import RefusedError
 from gitdeploy.output.console import UI
-from gitdeploy.results import Plan
+from gitdeploy.results.plan import Plan
 
 
 def _summary(plan: Plan) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 
 from gitdeploy.output import jsondoc
-from gitdeploy.output.console import UI
+
+if TYPE_CHECKING:
+    from gitdeploy.output.console import UI
 
 T = TypeVar("T")
 

@@ -37,16 +37,10 @@ from gitdeploy.plan import planfile
 from gitdeploy.plan.blockers import blockers
 from gitdeploy.plan.dryrun import build_plan, fingerprints_for
 from gitdeploy.render.environment import RenderedSet
-from gitdeploy.results import (
-    DEPLOY,
-    ROLLBACK,
-    ApplyReport,
-    DeployRecord,
-    Identity,
-    Plan,
-    SourceInfo,
-    WaitReport,
-)
+from gitdeploy.results.apply import ApplyReport, WaitReport
+from gitdeploy.results.environment import SourceInfo
+from gitdeploy.results.plan import Plan
+from gitdeploy.results.state import DEPLOY, ROLLBACK, DeployRecord, Identity
 from gitdeploy.state.identity import kube_user, local_identity
 from gitdeploy.state.lock import EnvironmentLock
 from gitdeploy.state.records import RecordStore, from_report

@@ -12,7 +12,8 @@ from gitdeploy.pin.images import pin_rendered
 from gitdeploy.plan.dryrun import build_plan
 from gitdeploy.plan.offline import offline_plan
 from gitdeploy.render.environment import render_environment
-from gitdeploy.results import OrphanReport, Plan
+from gitdeploy.results.plan import Plan
+from gitdeploy.results.state import OrphanReport
 from gitdeploy.state.orphans import find_orphans
 
 

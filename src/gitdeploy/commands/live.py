@@ -15,7 +15,8 @@ from gitdeploy.errors import GitdeployError
 from gitdeploy.kube.target import Connection
 from gitdeploy.plan.dryrun import build_plan
 from gitdeploy.render.environment import render_environment
-from gitdeploy.results import EnvironmentStatus, History, LeaseState, OrphanReport, SourceInfo
+from gitdeploy.results.environment import SourceInfo
+from gitdeploy.results.state import EnvironmentStatus, History, LeaseState, OrphanReport
 from gitdeploy.state.lock import EnvironmentLock
 from gitdeploy.state.orphans import find_orphans
 from gitdeploy.state.records import RecordStore

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from gitdeploy.commands.session import Session
+from typing import TYPE_CHECKING
+
 from gitdeploy.config.environments import (
     BrokenEnvironment,
     Environment,
     load_environment,
     scan_environments,
 )
-from gitdeploy.results import EnvironmentInfo, RenderedObjects, ValidationReport
+from gitdeploy.results.environment import EnvironmentInfo, RenderedObjects
+
+if TYPE_CHECKING:
+    from gitdeploy.commands.session import Session
+    from gitdeploy.results.validate import ValidationReport
 
 
 def environments(session: Session) -> list[EnvironmentInfo]:

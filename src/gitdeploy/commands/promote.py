@@ -22,7 +22,7 @@ from gitdeploy.promote.edits import Editor, target_objects
 from gitdeploy.promote.overlay import OverlayTree
 from gitdeploy.release_results import EnvironmentComparison, FileEdit, Promotion
 from gitdeploy.render.environment import render_environment
-from gitdeploy.results import SourceInfo
+from gitdeploy.results.environment import SourceInfo
 
 
 @dataclass(frozen=True)

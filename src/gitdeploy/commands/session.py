@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from gitdeploy.config.gitrepo import GitRepo
     from gitdeploy.kube.target import Connection
     from gitdeploy.render.environment import RenderedSet
-    from gitdeploy.results import ObjectResult, Plan, SourceInfo, WaitItem
+    from gitdeploy.results.apply import ObjectResult, WaitItem
+    from gitdeploy.results.environment import SourceInfo
+    from gitdeploy.results.plan import Plan
 
 WaitUpdate = Callable[[list["WaitItem"], float], None]  # the objects' states, seconds waited
 
@@ -160,7 +162,7 @@ class Session:
     def source_info(self, source: Source, rendered: RenderedSet) -> SourceInfo:
         """Commit, ref and, for the work tree, which of the deployed files are uncommitted."""
         from gitdeploy.render.environment import YAML_SUFFIXES
-        from gitdeploy.results import SourceInfo
+        from gitdeploy.results.environment import SourceInfo
 
         if self.git is None:
             return SourceInfo(commit=None, dirty=True)

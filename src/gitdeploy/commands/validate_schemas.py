@@ -11,7 +11,7 @@ from gitdeploy.config.settings import SKIP_KIND
 from gitdeploy.config.sources import reading
 from gitdeploy.errors import GitdeployError, SettingsError
 from gitdeploy.pin.images import check_pins
-from gitdeploy.results import PulledSchemas, ValidationReport
+from gitdeploy.results.validate import PulledSchemas, ValidationReport
 from gitdeploy.validate import catalog, crds
 from gitdeploy.validate.cluster import LiveCluster, read_cluster
 from gitdeploy.validate.schemas import ValidateOptions

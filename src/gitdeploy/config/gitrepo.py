@@ -19,7 +19,7 @@ import git
 
 from gitdeploy.config.sources import LinkOutsideError, follow_links
 from gitdeploy.errors import LoadError, SettingsError
-from gitdeploy.results import SourceInfo
+from gitdeploy.results.environment import SourceInfo
 
 SYMLINK_MODE = 0o120000
 SHALLOW_FIXES = [

@@ -38,7 +38,7 @@ from gitdeploy.objects.manifests import Manifest, ObjectKey
 from gitdeploy.pin.images import pin_rendered
 from gitdeploy.render import helm, kustomize
 from gitdeploy.render.environment import RenderedSet, render_environment
-from gitdeploy.results import SourceInfo
+from gitdeploy.results.environment import SourceInfo
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from gitdeploy.commands.session import Session
 from gitdeploy.errors import ExitCode, GitdeployError, signal_name
 from gitdeploy.fleet_results import EnvironmentResult, EnvironmentRun, RunError
 from gitdeploy.objects.secrets import known
-from gitdeploy.results import OrphanReport
+from gitdeploy.results.state import OrphanReport
 
 DEFAULT_PARALLEL = 4
 MAX_PARALLEL = 32

@@ -18,8 +18,9 @@ from gitdeploy.errors import (
     WaitInterrupted,
 )
 from gitdeploy.fleet.run import Outcome, Task
-from gitdeploy.results import ApplyReport, Plan
 from gitdeploy.results import Outcome as ObjectOutcome
+from gitdeploy.results.apply import ApplyReport
+from gitdeploy.results.plan import Plan
 
 if TYPE_CHECKING:
     from gitdeploy.commands.deploy import DeployOptions

@@ -12,7 +12,7 @@ from gitdeploy.kube.client import ApiStatusError, KubeClient, RequestLog
 from gitdeploy.kube.kubeconfig import kubeconfig_path, load_context
 from gitdeploy.kube.retries import RetryPolicy
 from gitdeploy.objects.kinds import api_path
-from gitdeploy.results import UNKNOWN, Target
+from gitdeploy.results.environment import UNKNOWN, Target
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from gitdeploy.config.settings import NotifyTarget
 from gitdeploy.notify.message import notice
 from gitdeploy.notify.send import send_all
 from gitdeploy.release_results import NotificationResult
-from gitdeploy.results import ApplyReport
+from gitdeploy.results.apply import ApplyReport
 from gitdeploy.state.identity import local_identity
 
 

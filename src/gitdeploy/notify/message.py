@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitdeploy.objects.secrets import SecretMasker, known
-from gitdeploy.results import API_VERSION, ApplyReport, Outcome
+from gitdeploy.results import API_VERSION, Outcome
+from gitdeploy.results.apply import ApplyReport
 
 SUCCEEDED, FAILED, NOT_READY, INTERRUPTED = "succeeded", "failed", "not ready", "interrupted"
 MAX_REASONS = 5

@@ -5,8 +5,12 @@ it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gitdeploy.objects.managers import ConflictPolicy
-from gitdeploy.results import Change, Plan
+
+if TYPE_CHECKING:
+    from gitdeploy.results.plan import Change, Plan
 
 _RESOLUTION = {
     ConflictPolicy.TAKE_OVER: "apply takes it over",

@@ -17,14 +17,11 @@ from rich.text import Text
 from gitdeploy import __version__
 from gitdeploy.fleet_results import SEVERITY, EnvironmentRun, FleetReport, RunState
 from gitdeploy.output import jsondoc, terminal
-from gitdeploy.results import (
-    API_VERSION,
-    Action,
-    ApplyReport,
-    EnvironmentStatus,
-    Plan,
-    RenderedObjects,
-)
+from gitdeploy.results import API_VERSION, Action
+from gitdeploy.results.apply import ApplyReport
+from gitdeploy.results.environment import RenderedObjects
+from gitdeploy.results.plan import Plan
+from gitdeploy.results.state import EnvironmentStatus
 
 KIND = "FleetReport"
 ACTIONS = tuple(action.value for action in Action)  # create update adopt unchanged delete

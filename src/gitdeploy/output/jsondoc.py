@@ -5,33 +5,27 @@ Secret values are masked in every document."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from gitdeploy import __version__
 from gitdeploy.errors import place_of
 from gitdeploy.objects.secrets import mask
-from gitdeploy.results import (
-    API_VERSION,
-    Action,
-    ApplyReport,
-    Change,
-    DeployRecord,
-    EnvironmentInfo,
-    EnvironmentStatus,
-    History,
-    LeaseState,
-    OrphanReport,
-    Plan,
-    Problem,
-    PulledSchemas,
-    RenderedObjects,
-    SourceInfo,
-    Target,
-    ValidationReport,
-    WaitReport,
-)
+from gitdeploy.results import API_VERSION, Action
+
+if TYPE_CHECKING:
+    from gitdeploy.results.apply import ApplyReport, WaitReport
+    from gitdeploy.results.environment import EnvironmentInfo, RenderedObjects, SourceInfo, Target
+    from gitdeploy.results.plan import Change, Plan
+    from gitdeploy.results.state import (
+        DeployRecord,
+        EnvironmentStatus,
+        History,
+        LeaseState,
+        OrphanReport,
+    )
+    from gitdeploy.results.validate import Problem, PulledSchemas, ValidationReport
 
 
 def _envelope(kind: str, **fields: Any) -> dict[str, Any]:

@@ -5,7 +5,10 @@ are already masked in every diff."""
 from __future__ import annotations
 
 from gitdeploy.output.fieldnotes import change_notes, plan_notes
-from gitdeploy.results import Action, ApplyReport, Change, OrphanReport, Plan
+from gitdeploy.results import Action
+from gitdeploy.results.apply import ApplyReport
+from gitdeploy.results.plan import Change, Plan
+from gitdeploy.results.state import OrphanReport
 
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment
 _RESERVE = 400  # room for the truncation notes

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from gitdeploy.results import State, WaitItem
+from gitdeploy.results import State
+
+if TYPE_CHECKING:
+    from gitdeploy.results.apply import WaitItem
 
 STATE_STYLE = {State.READY: "green", State.PROGRESSING: "yellow", State.FAILED: "red"}
 MAX_ROWS = 30  # the live table shows what is not ready first, then this many rows at most

@@ -6,6 +6,8 @@ escaped, or with `markup=False`, never parsed as rich markup."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
@@ -16,22 +18,14 @@ from gitdeploy.objects.yamldiff import masked_yaml
 from gitdeploy.output.console import write
 from gitdeploy.output.fieldnotes import change_notes, plan_notes
 from gitdeploy.output.progress import STATE_STYLE
-from gitdeploy.results import (
-    Action,
-    ApplyReport,
-    Change,
-    DeployRecord,
-    EnvironmentInfo,
-    EnvironmentStatus,
-    History,
-    OrphanReport,
-    Outcome,
-    Plan,
-    PulledSchemas,
-    RenderedObjects,
-    ValidationReport,
-    WaitReport,
-)
+from gitdeploy.results import Action, Outcome
+
+if TYPE_CHECKING:
+    from gitdeploy.results.apply import ApplyReport, WaitReport
+    from gitdeploy.results.environment import EnvironmentInfo, RenderedObjects
+    from gitdeploy.results.plan import Change, Plan
+    from gitdeploy.results.state import DeployRecord, EnvironmentStatus, History, OrphanReport
+    from gitdeploy.results.validate import PulledSchemas, ValidationReport
 
 ACTION_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.ADOPT: "cyan",
                 Action.UNCHANGED: "dim", Action.DELETE: "red"}

@@ -15,7 +15,7 @@ from gitdeploy.objects.images import ImageRef, container_images, field_path
 from gitdeploy.objects.manifests import Manifest
 from gitdeploy.release_results import PinnedImage, PinReport
 from gitdeploy.render.environment import RenderedSet, render_environment
-from gitdeploy.results import ERROR, Problem, ValidationReport
+from gitdeploy.results.validate import ERROR, Problem, ValidationReport
 
 
 def tagged(image: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from gitdeploy.objects.managers import CONFLICTS_ANNOTATION, ConflictPolicy
 from gitdeploy.plan.fields import REPLACE_ANNOTATION
-from gitdeploy.results import Plan
+from gitdeploy.results.plan import Plan
 
 
 def blockers(plan: Plan, settings_path: str, *, create_namespace: bool) -> list[str]:

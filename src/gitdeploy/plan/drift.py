@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitdeploy.objects.names import FIELD_MANAGER
-from gitdeploy.results import Drift
+from gitdeploy.results.plan import Drift
 
 _MISSING = object()
 

@@ -34,7 +34,9 @@ from gitdeploy.plan.drift import find_drift
 from gitdeploy.plan.fields import FieldRules, Prepared, dry_run, prepare
 from gitdeploy.plan.planfile import plan_key
 from gitdeploy.render.environment import RenderedSet
-from gitdeploy.results import Action, Change, Plan, SourceInfo
+from gitdeploy.results import Action
+from gitdeploy.results.environment import SourceInfo
+from gitdeploy.results.plan import Change, Plan
 from gitdeploy.state.inventory import Member, list_members, read_inventory
 from gitdeploy.state.synced import Fingerprints, SyncedState, object_key, read_synced
 

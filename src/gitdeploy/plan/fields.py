@@ -42,7 +42,7 @@ from gitdeploy.objects.managers import (
     object_policy,
 )
 from gitdeploy.objects.names import FIELD_MANAGER
-from gitdeploy.results import Conflict, Replacement
+from gitdeploy.results.plan import Conflict, Replacement
 
 REPLACE_ANNOTATION = "gitdeploy.io/replace"
 # What the API server says of a field that cannot change in place (immutable-fields.jsonl):

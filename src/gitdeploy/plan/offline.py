@@ -12,7 +12,9 @@ from gitdeploy.objects.kinds import diff_label
 from gitdeploy.objects.manifests import Manifest, ObjectKey, Origin
 from gitdeploy.objects.normalize import normalize
 from gitdeploy.objects.yamldiff import unified
-from gitdeploy.results import Action, Change, Plan, SourceInfo, Target
+from gitdeploy.results import Action
+from gitdeploy.results.environment import SourceInfo, Target
+from gitdeploy.results.plan import Change, Plan
 
 OFFLINE = Target(context="(offline)", server="(none)", cluster_uid="(none)")
 

@@ -22,7 +22,8 @@ from typing import Any
 from gitdeploy.errors import SettingsError
 from gitdeploy.objects.manifests import group_of
 from gitdeploy.objects.secrets import holds_secrets
-from gitdeploy.results import API_VERSION, Action, Change, Plan
+from gitdeploy.results import API_VERSION, Action
+from gitdeploy.results.plan import Change, Plan
 
 KIND = "PlanFile"
 KEY_ENV = "GITDEPLOY_PLAN_KEY"

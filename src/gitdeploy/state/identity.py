@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from gitdeploy.errors import KubeError
 from gitdeploy.kube.client import KubeClient
 from gitdeploy.objects.kinds import api_path
-from gitdeploy.results import Identity
+from gitdeploy.results.state import Identity
 
 SELF_SUBJECT_REVIEWS = api_path("authentication.k8s.io/v1", "selfsubjectreviews")
 

@@ -34,7 +34,7 @@ from gitdeploy.objects.names import (
     dns_label,
     lease_name,
 )
-from gitdeploy.results import LeaseState, show_time
+from gitdeploy.results.state import LeaseState, show_time
 
 Note = Callable[[str], None]
 

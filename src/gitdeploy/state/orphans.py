@@ -13,7 +13,8 @@ from gitdeploy.kube.discovery import Discovery, ResourceInfo
 from gitdeploy.objects.applyset import PART_OF_LABEL, parent_name
 from gitdeploy.objects.names import MANAGED_BY
 from gitdeploy.render.environment import RenderedSet
-from gitdeploy.results import Orphan, OrphanReport, Target
+from gitdeploy.results.environment import Target
+from gitdeploy.results.state import Orphan, OrphanReport
 
 # Whole kinds that clusters fill by themselves, never listed.
 IGNORED_KINDS = {

@@ -28,18 +28,10 @@ from gitdeploy.objects.names import (
     record_name,
 )
 from gitdeploy.objects.secrets import SecretMasker, known, mask
-from gitdeploy.results import (
-    DEPLOY,
-    FAILED,
-    INTERRUPTED,
-    SUCCEEDED,
-    Action,
-    ApplyReport,
-    DeployRecord,
-    Identity,
-    Outcome,
-    SourceInfo,
-)
+from gitdeploy.results import Action, Outcome
+from gitdeploy.results.apply import ApplyReport
+from gitdeploy.results.environment import SourceInfo
+from gitdeploy.results.state import DEPLOY, FAILED, INTERRUPTED, SUCCEEDED, DeployRecord, Identity
 
 RECORD_LABEL = "gitdeploy.io/record"
 SEQUENCE_LABEL = "gitdeploy.io/sequence"

@@ -23,7 +23,7 @@ from gitdeploy.objects.kinds import BUILTIN_CLUSTER_SCOPED, is_namespace
 from gitdeploy.objects.manifests import Manifest
 from gitdeploy.objects.secrets import ENCRYPTED_VALUE
 from gitdeploy.render.environment import render_environment
-from gitdeploy.results import ERROR, WARNING, EnvironmentCheck, Problem, ValidationReport
+from gitdeploy.results.validate import ERROR, WARNING, EnvironmentCheck, Problem, ValidationReport
 from gitdeploy.validate import builtin, catalog, checks, deprecations
 from gitdeploy.validate.cluster import LiveCluster
 from gitdeploy.validate.crds import CustomKind, custom_kinds, is_crd_body
