@@ -4,6 +4,8 @@ syntax, base64 in Secret data, objects defined twice, namespaces that exist nowh
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -124,3 +126,14 @@ def test_a_namespace_that_no_environment_creates(repo: ConfigRepo, cli) -> None:
     # --cluster it must exist there, as apply requires: tests/validate/test_cluster.py)
     assert [(path, message.split(" is ")[0]) for _, path, message in found(cli)] == [
         ("metadata.namespace", "namespace 'nowhere'")]
+
+
+def test_pre_check_of_diff_loads_no_schema_engine() -> None:
+    """`diff` and `apply` run the API server's rules before their first request: that needs
+    neither jsonschema-rs nor the schemas (3.6 MiB of memory, docs/performance.md)."""
+    probe = ("import sys, gitdeploy.validate.precheck\n"
+             "print(sorted(m for m in ('jsonschema_rs', 'jsonschema', 'kubernetes_validate')"
+             " if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

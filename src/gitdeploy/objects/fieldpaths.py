@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 Step = str | int  # a key of a mapping, or an index in a list
@@ -122,7 +122,7 @@ def remove_all(body: Any, paths: list[list[Step]]) -> None:
         remove(body, steps)
 
 
-def dotted(steps: list[Step]) -> str:
+def dotted(steps: Sequence[Step]) -> str:
     """How messages name a field: `spec.template.spec.containers[0].image`."""
     text = ""
     for step in steps:

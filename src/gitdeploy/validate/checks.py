@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from gitdeploy.objects.fieldpaths import Step
 from gitdeploy.objects.secrets import ENCRYPTED_VALUE
-from gitdeploy.validate.engine import Step
 
 Finding = tuple[tuple[Step, ...], str, bool]
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from gitdeploy.objects.fieldpaths import Step
 from gitdeploy.objects.secrets import MASK, SECRET_FIELDS, is_secret
-
-Step = str | int
 
 
 @dataclass(frozen=True)
@@ -25,14 +24,6 @@ class FieldError:
     message: str
     keyword: str
     key: bool = False
-
-
-def dotted(path: tuple[Step, ...] | list[Step]) -> str:
-    """("spec", "containers", 0, "image") -> "spec.containers[0].image"."""
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else f".{step}"
-    return text.lstrip(".")
 
 
 class Validators:

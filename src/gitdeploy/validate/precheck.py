@@ -9,9 +9,9 @@ from __future__ import annotations
 from gitdeploy.config.sources import SourceTree
 from gitdeploy.errors import LoadError
 from gitdeploy.objects import kinds
+from gitdeploy.objects.fieldpaths import dotted
 from gitdeploy.objects.manifests import Manifest
 from gitdeploy.validate import checks
-from gitdeploy.validate.engine import dotted
 from gitdeploy.validate.positions import Positions
 
 

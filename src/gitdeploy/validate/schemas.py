@@ -19,6 +19,7 @@ from gitdeploy.config.settings import SETTINGS_FILE
 from gitdeploy.config.sources import SourceTree, reading
 from gitdeploy.errors import GitdeployError, place_of
 from gitdeploy.objects import kinds
+from gitdeploy.objects.fieldpaths import Step, dotted
 from gitdeploy.objects.kinds import BUILTIN_CLUSTER_SCOPED, is_namespace
 from gitdeploy.objects.manifests import Manifest
 from gitdeploy.objects.secrets import ENCRYPTED_VALUE
@@ -27,7 +28,7 @@ from gitdeploy.results.validate import ERROR, WARNING, EnvironmentCheck, Problem
 from gitdeploy.validate import builtin, catalog, checks, deprecations
 from gitdeploy.validate.cluster import LiveCluster
 from gitdeploy.validate.crds import CustomKind, custom_kinds, is_crd_body
-from gitdeploy.validate.engine import Step, Validators, check, dotted
+from gitdeploy.validate.engine import Validators, check
 from gitdeploy.validate.lookup import SchemaLookup
 from gitdeploy.validate.positions import Positions
 from gitdeploy.validate.scope import all_environments
