@@ -158,14 +158,14 @@ class Cluster:
     def nodes(self) -> int:
         """How many Nodes the cluster has (`node-1` ...; each runs what is scheduled on it)."""
         with self.lock:
-            return sum(1 for key in self.objects if key[:2] == ("", "nodes"))
+            return len(self.scan("", "nodes"))
 
     @nodes.setter
     def nodes(self, count: int) -> None:
         with self.lock:
             rtype = self.types[("", "nodes")]
             wanted = [f"node-{index}" for index in range(1, count + 1)]
-            for key in [k for k in self.objects if k[:2] == ("", "nodes")]:
+            for key, _ in self.scan("", "nodes"):
                 if key[3] not in wanted:
                     self._remove(rtype, "", key[3])
             for name in wanted:
@@ -839,7 +839,8 @@ class Cluster:
                     del self.objects[key]
             self._established_at.pop(name, None)
         uid = obj["metadata"].get("uid")
-        for key, dependent in list(self.objects.items()):
+        # Its dependents from the owner index (Store.owned_by), not a read of every object.
+        for key, dependent in [(k, self.objects[k]) for k in self.objects.owned_by(str(uid))]:
             refs = dependent["metadata"].get("ownerReferences") or []
             if not any(r.get("uid") == uid for r in refs) or key not in self.objects:
                 continue

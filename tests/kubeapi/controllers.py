@@ -78,6 +78,7 @@ _NOT_COPIED = {REVISION, DESIRED, MAX_REPLICAS, "deployment.kubernetes.io/revisi
                "kubectl.kubernetes.io/last-applied-configuration",
                "deprecated.deployment.rollback.to"}
 _PASSES = 200  # work items one write may cause, at most
+_PAST_ANY_NAME = "\U0010ffff"  # sorts after every name (cluster.py)
 
 
 class _Clock(threading.local):
@@ -852,10 +853,13 @@ def _adopt(cluster: Cluster, deployment: Obj) -> None:
         return
     reference = {"apiVersion": "apps/v1", "kind": "Deployment", "name": metadata["name"],
                  "uid": metadata["uid"], "controller": True, "blockOwnerDeletion": True}
-    for key, rs in cluster.scan("apps", "replicasets", metadata.get("namespace", "")):
-        labels = rs["metadata"].get("labels") or {}
-        if any(r.get("controller") for r in rs["metadata"].get("ownerReferences") or [])\
-                or any(labels.get(k) != v for k, v in wanted["matchLabels"].items()):
+    namespace = metadata.get("namespace", "")
+    # The ReplicaSets without a controller only (Store.uncontrolled): reading all of them for
+    # each Deployment synced made a large apply quadratic.
+    for key in cluster.objects.uncontrolled(("apps", "replicasets", namespace, ""),
+                                            ("apps", "replicasets", namespace, _PAST_ANY_NAME)):
+        labels = cluster.objects[key]["metadata"].get("labels") or {}
+        if any(labels.get(k) != v for k, v in wanted["matchLabels"].items()):
             continue
         _update(cluster, key, lambda obj: obj["metadata"].setdefault(
             "ownerReferences", []).append(dict(reference)))

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator, MutableMapping
 from typing import Any, TypeVar
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedDict, SortedSet
 
 T = TypeVar("T")
 
@@ -27,11 +27,14 @@ class Store(MutableMapping[tuple[str, str, str, str], dict[str, Any]]):
     """The server's objects by key (group, plural, namespace, name), in key order, with the
     keys of the objects each owner uid is named in (`ownerReferences`) indexed: controllers
     find what a Deployment or a ReplicaSet owns without reading every object of a namespace,
-    which made a large apply quadratic. Stored objects are replaced, never changed in place."""
+    which made a large apply quadratic. So are the keys of the objects without a controller
+    (no owner reference with `controller: true`), in key order: the ones a Deployment may
+    adopt. Stored objects are replaced, never changed in place."""
 
     def __init__(self) -> None:
         self._objects: SortedDict[tuple[str, str, str, str], dict[str, Any]] = SortedDict()
         self._owned: dict[str, set[tuple[str, str, str, str]]] = defaultdict(set)
+        self._uncontrolled: SortedSet[tuple[str, str, str, str]] = SortedSet()
 
     def __getitem__(self, key: tuple[str, str, str, str]) -> dict[str, Any]:
         return self._objects[key]
@@ -43,6 +46,8 @@ class Store(MutableMapping[tuple[str, str, str, str], dict[str, Any]]):
         self._objects[key] = value
         for uid in _owners(value):
             self._owned[uid].add(key)
+        if not _controlled(value):
+            self._uncontrolled.add(key)
 
     def __delitem__(self, key: tuple[str, str, str, str]) -> None:
         self._unindex(key, self._objects.pop(key))
@@ -65,6 +70,12 @@ class Store(MutableMapping[tuple[str, str, str, str], dict[str, Any]]):
         """The keys of the objects that name `uid` among their owners, in order."""
         return sorted(self._owned.get(uid, ()))
 
+    def uncontrolled(self, low: tuple[str, str, str, str], high: tuple[str, str, str, str]
+                     ) -> list[tuple[str, str, str, str]]:
+        """The keys from `low` to `high`, both included, of the objects without a controller,
+        in order."""
+        return list(self._uncontrolled.irange(low, high))
+
     def _unindex(self, key: tuple[str, str, str, str], old: dict[str, Any]) -> None:
         for uid in _owners(old):
             keys = self._owned.get(uid)
@@ -72,8 +83,14 @@ class Store(MutableMapping[tuple[str, str, str, str], dict[str, Any]]):
                 keys.discard(key)
                 if not keys:
                     del self._owned[uid]
+        self._uncontrolled.discard(key)
 
 
 def _owners(obj: dict[str, Any]) -> list[str]:
     references = (obj.get("metadata") or {}).get("ownerReferences") or []
     return [str(ref.get("uid")) for ref in references if isinstance(ref, dict)]
+
+
+def _controlled(obj: dict[str, Any]) -> bool:
+    references = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return any(ref.get("controller") for ref in references if isinstance(ref, dict))
