@@ -1,7 +1,7 @@
 """Start-up: `gitdeploy --help` and `gitdeploy envs` import neither the Kubernetes client nor
 GitPython nor the schema machinery nor the libraries of ignore rules, and `envs` only its own
-result types; the commands that need them import them when they run (docs/performance.md). Checked by what is imported, not by a
-clock; benchmarks/startup.py measures the time."""
+result types; the commands that need them import them when they run (docs/performance.md).
+Checked by what is imported, not by a clock; benchmarks/startup.py measures the time."""
 
 from __future__ import annotations
 

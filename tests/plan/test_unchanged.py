@@ -13,6 +13,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from gitdeploy.kube.client import LIST_PAGE
 from tests import manifests as objects
 from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import RequestRecord, TestApiServer
@@ -231,3 +232,37 @@ def test_secrets_need_the_plan_key_to_be_skipped(environment: MakeEnvironment, c
     start = len(api_server.requests)
     assert cli("diff", "dev").exit_code == 0
     assert dry_runs(api_server.requests[start:]) == ["/api/v1/namespaces/shop/secrets/db"]
+
+
+def test_collections_larger_than_a_page(environment: MakeEnvironment, cli,
+                                        api_server: TestApiServer, kube: k8s.ApiClient) -> None:
+    """The plan reads collections a page at a time (LIST_PAGE objects, then `continue`) and
+    lets each unchanged object go as its page arrives: a change behind gitdeploy's back and
+    an object removed from git, both past the first page, are still found."""
+    count = LIST_PAGE + 10
+    names = [f"cm-{index:04d}" for index in range(count)]  # in the server's (name) order
+    listed = [objects.configmap(name, {"v": "1"}) for name in names]
+    repo = environment(listed, namespace="shop", files={"ns.yaml": objects.namespace("shop")})
+    applied = cli("apply", "dev", "--yes", "--no-wait")
+    assert applied.exit_code == 0, applied.output
+    edited, removed = names[-5], names[-2]
+    k8s.CoreV1Api(kube).patch_namespaced_config_map(
+        edited, "shop", {"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": edited, "namespace": "shop"}, "data": {"v": "2"}},
+        field_manager="kubectl", force=True, _content_type=APPLY_PATCH)
+    repo.write("environments/dev/app.yaml", [m for m in listed
+                                             if m["metadata"]["name"] != removed])
+    start = len(api_server.requests)
+    plan = diff(cli)
+    sent = api_server.requests[start:]
+    # (twice: the first answer is a conflict with kubectl, the field's new manager)
+    assert set(dry_runs(sent)) == {f"/api/v1/namespaces/shop/configmaps/{edited}"}
+    assert plan == diff(cli, "--full")
+    found = actions(plan)
+    assert found.pop(f"ConfigMap/{edited}") == "update"
+    assert found.pop(f"ConfigMap/{removed}") == "delete"
+    assert set(found.values()) == {"unchanged"} and len(found) == count - 1  # and Namespace
+    pages = [r for r in sent
+             if r.method == "GET" and r.path == "/api/v1/namespaces/shop/configmaps"]
+    assert [r.query.get("limit") for r in pages][:2] == [[str(LIST_PAGE)]] * 2
+    assert [bool(r.query.get("continue")) for r in pages][:2] == [False, True]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -33,6 +33,9 @@ from gitdeploy.objects.secrets import known_in_this_run, mask
 
 RequestLog = Callable[[str], None]
 APPLY_PATCH = "application/apply-patch+yaml"
+# Objects per page of a LIST (`limit`, then `continue`): kubectl get's --chunk-size is 500. A
+# reader that lets each page go holds one page of a collection, not the whole collection.
+LIST_PAGE = 250
 T = TypeVar("T")
 
 
@@ -239,6 +242,29 @@ class KubeClient:
             if error.status == 404:
                 return None
             raise
+
+    def list_pages(self, collection: str, *, query: dict[str, str] | None = None,
+                   limit: int = LIST_PAGE) -> Iterator[list[dict[str, Any]]]:
+        """The items of `collection`, a page at a time. Every page comes from the snapshot the
+        first one was read from (the `continue` token pins it). When the token has expired
+        (410: the server compacted that snapshot away) the listing starts again from the
+        first page, once: a reader must accept an item it has seen before."""
+        token, restarted = "", False
+        while True:
+            paged = {**(query or {}), "limit": str(limit)}
+            if token:
+                paged["continue"] = token
+            try:
+                answer = self.request("GET", collection, query=paged)
+            except ApiStatusError as error:
+                if error.status != 410 or not token or restarted:
+                    raise
+                token, restarted = "", True
+                continue
+            yield answer.get("items") or []
+            token = (answer.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return
 
     def delete(self, path: str, *, uid: str, resource_version: str = "",
                propagation: str = "Background") -> bool:

@@ -93,22 +93,26 @@ def _build_plan(rendered: RenderedSet, connection: Connection, source: SourceInf
     missing = _mark_missing_namespaces(items, client, concurrency)
     synced = SyncedState(problem="--full") if full else read_synced(
         client, env.settings.store_namespace, env.name)
-    listed = _fetch_live(items, client, concurrency)
     rules = FieldRules(
         rules=env.settings.ignore_rules + _autoscaled(items, client, discovery, concurrency),
         conflicts=env.settings.conflicts, replace=replace)
-    _skip_unchanged(items, rules, synced, fingerprints_for(manifests), client)
+    skip = _Skip(rules, synced, fingerprints_for(manifests), inventory.id)
+    listed = _fetch_live(items, client, concurrency, skip)
+    skip.report(items, client)
     members = list_members(inventory, client, discovery, concurrency, listed)
     del listed
-    _dry_run(items, client, concurrency, rules, inventory.id)
     in_git = {(i.resource.group, i.resource.kind, i.namespace, i.manifest.name) for i in items}
+    inventory_size = len(members)
+    gone = [member for member in members if member.key not in in_git]
+    del members
+    _dry_run(items, client, concurrency, rules, inventory.id)
     changes = [_namespace_creation(ns, str(env.settings_path)) for ns in missing
                if env.settings.create_namespace]
     changes += [item.change or _change(item, inventory.id) for item in items]
-    changes += [_deletion(member) for member in members if member.key not in in_git]
+    changes += [_deletion(member) for member in gone]
     return Plan(environment=env.name, target=connection.target, source=source,
                 changes=changes, protected=env.settings.protected, prune=prune,
-                inventory=inventory, inventory_size=len(members), missing_namespaces=missing)
+                inventory=inventory, inventory_size=inventory_size, missing_namespaces=missing)
 
 
 def _crd_resources(manifests: list[Manifest]) -> dict[tuple[str, str], ResourceInfo]:
@@ -228,31 +232,48 @@ def _autoscaled(items: list[_Item], client: KubeClient, discovery: Discovery,
     return tuple(rule for rule in rules if rule is not None)
 
 
-def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int
+def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int, skip: _Skip
                 ) -> dict[str, list[dict[str, Any]]]:
     """One LIST per resource and namespace where it saves requests, otherwise one GET each.
-    Returns the items of each collection listed, for the ApplySet's members."""
+    Each live object is checked against its sync fingerprint as its page arrives, and let go
+    when it is unchanged (`_Skip`): the plan holds the live objects it will dry-run, not
+    every object of the environment at once. Returns, for each collection listed, the
+    members of the ApplySet found in it: those still in git only as far as `list_members`
+    reads them (metadata), the others whole (their deletion is shown)."""
     listed: dict[str, list[dict[str, Any]]] = {}
     groups: dict[str, list[_Item]] = defaultdict(list)
     for item in items:
-        if not item.unverified and not is_namespace(item.resource.group, item.resource.kind):
+        if is_namespace(item.resource.group, item.resource.kind):
+            skip(item)  # read already (_mark_new_namespaces)
+        elif not item.unverified:
             groups[item.resource.collection_path(item.namespace)].append(item)
 
     def fetch(entry: tuple[str, list[_Item]]) -> None:
         collection, members = entry
         if len(members) == 1:
             members[0].live = client.get(members[0].path)
+            skip(members[0])
             return
-        listing = client.request("GET", collection)
-        listed[collection] = listing.get("items") or []
-        by_name = {o["metadata"]["name"]: o for o in listed[collection]}
-        for member in members:
-            live = by_name.get(member.manifest.name)
-            if live is not None:
+        by_name = {member.manifest.name: member for member in members}
+        found: dict[str, dict[str, Any]] = {}
+        for page in client.list_pages(collection):
+            for live in page:
+                metadata = live["metadata"]
+                in_set = (metadata.get("labels") or {}).get(PART_OF_LABEL) == skip.set_id
+                member = by_name.get(metadata["name"])
+                if member is None:
+                    if in_set:
+                        found[metadata["name"]] = live  # no longer in git: a prune candidate
+                    continue
+                if in_set:
+                    found[metadata["name"]] = {"metadata": {
+                        key: metadata[key] for key in ("name", "namespace", "labels")
+                        if key in metadata}}
                 # List items come without them; a GET has them first, kind before apiVersion.
-                live = {"kind": member.resource.kind,
-                        "apiVersion": member.resource.api_version, **live}
-            member.live = live
+                member.live = {"kind": member.resource.kind,
+                               "apiVersion": member.resource.api_version, **live}
+                skip(member)
+        listed[collection] = list(found.values())
 
     map_bounded(fetch, list(groups.items()), concurrency)
     return listed
@@ -270,25 +291,35 @@ def fingerprints_for(manifests: list[Manifest]) -> Fingerprints:
     return Fingerprints(key.secret if key is not None else None)
 
 
-def _skip_unchanged(items: list[_Item], rules: FieldRules, synced: SyncedState,
-                    fingerprints: Fingerprints, client: KubeClient) -> None:
-    """Compute each live object's sync fingerprint; those equal to the one kept are unchanged:
-    their dry run is skipped, its answer taken as the live object (state/synced.py)."""
-    skipped = 0
-    for item in items:
+class _Skip:
+    """Computes each live object's sync fingerprint; an object whose fingerprint is the one
+    kept is unchanged: its dry run is skipped, its answer taken as the live object
+    (state/synced.py). Its change is made at once and its live object let go, as a dry run's
+    (`_dry_run`)."""
+
+    def __init__(self, rules: FieldRules, synced: SyncedState, fingerprints: Fingerprints,
+                 set_id: str) -> None:
+        self.rules, self.synced, self.fingerprints = rules, synced, fingerprints
+        self.set_id = set_id
+
+    def __call__(self, item: _Item) -> None:
         if item.unverified or item.live is None:
-            continue
-        prepared = prepare(item.manifest.body, item.live, rules)
+            return
+        prepared = prepare(item.manifest.body, item.live, self.rules)
         if prepared.handover is not None:
-            continue  # apply hands fields over first: a write, never skipped
-        item.synced = fingerprints.of(item.manifest.body, prepared.send, item.live)
-        if synced.matches(_key(item), item.synced):
+            return  # apply hands fields over first: a write, never skipped
+        item.synced = self.fingerprints.of(item.manifest.body, prepared.send, item.live)
+        if self.synced.matches(_key(item), item.synced):
             prepared.result = item.live
             item.prepared, item.skipped = prepared, True
-            skipped += 1
-    why = f" (fingerprints: {synced.problem})" if synced.problem else ""
-    client.trace(f"plan: {skipped} of {len(items)} object(s) unchanged since the last apply, "
-                 f"not dry-run{why}")
+            item.change = _change(item, self.set_id)
+            prepared.result = item.live = None
+
+    def report(self, items: list[_Item], client: KubeClient) -> None:
+        skipped = sum(1 for item in items if item.skipped)
+        why = f" (fingerprints: {self.synced.problem})" if self.synced.problem else ""
+        client.trace(f"plan: {skipped} of {len(items)} object(s) unchanged since the last "
+                     f"apply, not dry-run{why}")
 
 
 def _key(item: _Item) -> str:
