@@ -303,6 +303,8 @@ class _Skip:
         self.set_id = set_id
 
     def __call__(self, item: _Item) -> None:
+        # Seen again when a LIST started over (list_pages): only the latest reading counts.
+        item.prepared, item.synced, item.skipped, item.change = None, "", False, None
         if item.unverified or item.live is None:
             return
         prepared = prepare(item.manifest.body, item.live, self.rules)
