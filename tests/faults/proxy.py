@@ -19,6 +19,9 @@ meets the same faults wherever its requests are the same. The kinds (`KINDS`):
   longer than the client's request timeout is a timeout after which the server still does the
   work.
 
+A test's chooser (`FaultProxy.choose`) may also pick a kind the seeded draw never does
+(`CHOSEN_ONLY`): `410`, the `Expired` Status of a LIST whose continue token is too old.
+
 Faults hit every request, or with `writes_only` only writes (POST, PUT, PATCH, DELETE without
 `dryRun`); `match` narrows them to paths matching a regular expression. Each fault is logged
 (`FaultEvent`: method, path, kind), kept in `FaultProxy.events` for a test to count, written to
@@ -59,6 +62,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 KINDS = ("500", "503", "429", "reset-before", "reset-after", "stall")
+CHOSEN_ONLY = ("410",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Headers of one hop, never forwarded (RFC 9110 section 7.6.1), and the ones the proxy sets.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -68,6 +72,8 @@ _STATUS = {
     500: ("InternalError", "fault proxy: injected internal error"),
     503: ("ServiceUnavailable", "fault proxy: injected unavailability"),
     429: ("TooManyRequests", "fault proxy: injected throttling, retry in 1s"),
+    410: ("Expired", "fault proxy: the provided continue parameter is too old to display a "
+                     "consistent list result"),
 }
 
 LOG = logging.getLogger("tests.faults.proxy")
@@ -280,7 +286,7 @@ class FaultProxy:
             choose = self.choose
         if choose is not None:
             kind = choose(Request(method, path, dry_run, occurrence, body))
-            if kind is not None and kind not in KINDS:
+            if kind is not None and kind not in KINDS + CHOSEN_ONLY:
                 raise ValueError(f"no fault kind {kind}")
             return kind
         if config.rate <= 0 or not config.eligible(method, path, dry_run):
@@ -384,7 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
         if kind is not None:
             proxy._record(self.command, parts.path, kind, dry_run)
         try:
-            if kind in ("500", "503", "429"):
+            if kind in ("500", "503", "429", "410"):
                 self._answer_status(int(kind))
                 return
             if kind == "reset-before":

@@ -1,0 +1,79 @@
+"""A LIST whose continue token has expired (410) starts over from its first page, and an
+object that changed between the two readings is judged on the second: through the fault
+proxy in front of the test API server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+
+from gitdeploy.kube.client import LIST_PAGE
+from tests import manifests as objects
+from tests.conftest import MakeEnvironment
+from tests.faults.lost import kubeconfig_through
+from tests.faults.proxy import FaultConfig, FaultProxy, Request
+from tests.kubeapi.server import TestApiServer
+
+COLLECTION = "/api/v1/namespaces/shop/configmaps"
+APPLY_PATCH = "application/apply-patch+yaml"
+
+
+@pytest.fixture
+def proxy(api_server: TestApiServer) -> Iterator[FaultProxy]:
+    with FaultProxy(api_server.url, FaultConfig(rate=0.0)) as running:
+        yield running
+
+
+@pytest.fixture
+def kube(kubeconfig: Path) -> Iterator[k8s.ApiClient]:
+    """The Kubernetes client, as another tool would use it, straight to the test server."""
+    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig), context="test", persist_config=False)
+    yield api
+    api.close()  # type: ignore[no-untyped-call]
+
+
+def test_an_object_changed_before_the_list_starts_over_is_dry_run(
+        environment: MakeEnvironment, cli, api_server: TestApiServer, proxy: FaultProxy,
+        kube: k8s.ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [f"cm-{index:04d}" for index in range(LIST_PAGE + 10)]  # two pages
+    environment([objects.configmap(name, {"v": "1"}) for name in names], namespace="shop",
+                files={"ns.yaml": objects.namespace("shop")})
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig_through(
+        api_server, proxy, tmp_path / "kubeconfig-through-faults", contexts=("kind-dev",))))
+    applied = cli("apply", "dev", "--yes", "--no-wait")
+    assert applied.exit_code == 0, applied.output
+    edited = names[0]  # on the first page: read unchanged, then changed by someone else
+    lists: list[int] = []
+
+    def expire_the_second_page(request: Request) -> str | None:
+        if request.method != "GET" or request.path != COLLECTION:
+            return None
+        lists.append(1)
+        if len(lists) != 2:
+            return None
+        k8s.CoreV1Api(kube).patch_namespaced_config_map(
+            edited, "shop", {"apiVersion": "v1", "kind": "ConfigMap",
+                             "metadata": {"name": edited, "namespace": "shop"},
+                             "data": {"v": "2"}},
+            field_manager="kubectl", force=True, _content_type=APPLY_PATCH)
+        return "410"
+
+    proxy.choose = expire_the_second_page
+    start = len(api_server.requests)
+    result = cli("diff", "dev", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert len(lists) == 4  # page 1, page 2 (410), then both again
+    plan: dict[str, Any] = json.loads(result.stdout)
+    found = {c["name"]: c for c in plan["changes"] if c["kind"] == "ConfigMap"}
+    assert found[edited]["action"] == "update"
+    assert found[edited]["drift"] == [{"field": "data.v", "manager": "kubectl"}]
+    assert {c["action"] for name, c in found.items() if name != edited} == {"unchanged"}
+    dry_runs = {r.path for r in api_server.requests[start:] if r.method == "PATCH" and r.dry_run}
+    assert dry_runs == {f"{COLLECTION}/{edited}"}
