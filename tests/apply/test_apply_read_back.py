@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from tests import manifests as objects
-from tests.apply.test_prune_read_back import outcomes, proxy, through_faults  # noqa: F401
+from tests.apply.test_prune_read_back import outcomes, through_faults  # noqa: F401
 from tests.conftest import MakeEnvironment
 from tests.faults.proxy import FaultProxy, Request
 from tests.kubeapi.server import TestApiServer

@@ -5,7 +5,6 @@ front of the test API server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,12 @@ import pytest
 from tests import manifests as objects
 from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.faults.lost import kubeconfig_through, lose
-from tests.faults.proxy import FaultConfig, FaultProxy, Request
+from tests.faults.proxy import FaultProxy, Request
 from tests.kubeapi.server import TestApiServer
 
 OLD = ("", "configmaps", "shop", "old")
 OLD_PATH = "/api/v1/namespaces/shop/configmaps/old"
 
-
-@pytest.fixture
-def proxy(api_server: TestApiServer) -> Iterator[FaultProxy]:
-    with FaultProxy(api_server.url, FaultConfig(rate=0.0)) as running:
-        yield running
 
 
 def make_dev(environment: MakeEnvironment, old: dict[str, Any]) -> ConfigRepo:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.peers import KUBECTL
+
 ROOT = Path(__file__).resolve().parents[2]
-KUBECTL = Path(sys.executable).parent / "kubectl"
 
 needs_kubectl = pytest.mark.skipif(
     not KUBECTL.exists(), reason="kubectl is not installed beside this Python: the benchmark "

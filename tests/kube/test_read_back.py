@@ -3,7 +3,6 @@ back: through the seeded fault proxy in front of the test API server, over real 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,13 @@ import pytest
 from gitdeploy.kube.client import KubeClient, TransientStatusError, UnreachableError
 from tests import manifests as objects
 from tests.faults.lost import client_through, lose
-from tests.faults.proxy import FaultConfig, FaultProxy, Request
+from tests.faults.proxy import FaultProxy, Request
 from tests.kubeapi.server import TestApiServer
 
 COLLECTION = "/api/v1/namespaces/default/configmaps"
 PATH = f"{COLLECTION}/settings"
 KEY = ("", "configmaps", "default", "settings")
 
-
-@pytest.fixture
-def proxy(api_server: TestApiServer) -> Iterator[FaultProxy]:
-    with FaultProxy(api_server.url, FaultConfig(rate=0.0)) as running:
-        yield running
 
 
 @pytest.fixture

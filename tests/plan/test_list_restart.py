@@ -5,38 +5,23 @@ proxy in front of the test API server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 
 from gitdeploy.kube.client import LIST_PAGE
 from tests import manifests as objects
 from tests.conftest import MakeEnvironment
 from tests.faults.lost import kubeconfig_through
-from tests.faults.proxy import FaultConfig, FaultProxy, Request
+from tests.faults.proxy import FaultProxy, Request
 from tests.kubeapi.server import TestApiServer
 
 COLLECTION = "/api/v1/namespaces/shop/configmaps"
 APPLY_PATCH = "application/apply-patch+yaml"
 
 
-@pytest.fixture
-def proxy(api_server: TestApiServer) -> Iterator[FaultProxy]:
-    with FaultProxy(api_server.url, FaultConfig(rate=0.0)) as running:
-        yield running
-
-
-@pytest.fixture
-def kube(kubeconfig: Path) -> Iterator[k8s.ApiClient]:
-    """The Kubernetes client, as another tool would use it, straight to the test server."""
-    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
-        config_file=str(kubeconfig), context="test", persist_config=False)
-    yield api
-    api.close()  # type: ignore[no-untyped-call]
 
 
 def test_an_object_changed_before_the_list_starts_over_is_dry_run(

@@ -5,13 +5,10 @@ edit`, a controller's write. Each plan made with the skip is the plan `--full` m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 
 from gitdeploy.kube.client import LIST_PAGE
 from tests import manifests as objects
@@ -32,14 +29,6 @@ def dev(environment: MakeEnvironment, cli) -> ConfigRepo:
     assert applied.exit_code == 0, applied.output
     return repo
 
-
-@pytest.fixture
-def kube(kubeconfig: Path) -> Iterator[k8s.ApiClient]:
-    """The Kubernetes client, as another tool would use it against the same server."""
-    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
-        config_file=str(kubeconfig), context="test", persist_config=False)
-    yield api
-    api.close()  # type: ignore[no-untyped-call]
 
 
 def dry_runs(requests: list[RequestRecord]) -> list[str]:

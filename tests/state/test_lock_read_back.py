@@ -4,7 +4,7 @@ the test API server, over real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from gitdeploy.kube.client import UnreachableError
 from gitdeploy.state.lock import EnvironmentLock
 from tests.faults.lost import client_through, lose
-from tests.faults.proxy import FaultConfig, FaultProxy, Request
+from tests.faults.proxy import FaultProxy, Request
 from tests.kubeapi.server import TestApiServer
 
 LEASE = ("coordination.k8s.io", "leases", "default", "gitdeploy-lock-dev")
@@ -21,11 +21,6 @@ LEASES = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
 ME = "tester@ci-runner pid 1"
 OTHER = "other@elsewhere pid 2"
 
-
-@pytest.fixture
-def proxy(api_server: TestApiServer) -> Iterator[FaultProxy]:
-    with FaultProxy(api_server.url, FaultConfig(rate=0.0)) as running:
-        yield running
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,11 @@ from gitdeploy.state.records import RecordStore, digest
 from tests import builders
 from tests import manifests as objects
 from tests.faults.lost import client_through, lose
-from tests.faults.proxy import FaultConfig, FaultProxy, Request
+from tests.faults.proxy import FaultProxy, Request
 from tests.kubeapi.server import TestApiServer
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 
-
-@pytest.fixture
-def proxy(api_server: TestApiServer) -> Iterator[FaultProxy]:
-    with FaultProxy(api_server.url, FaultConfig(rate=0.0)) as running:
-        yield running
 
 
 @pytest.fixture
