@@ -16,7 +16,9 @@ resident set size. The peers are the real kubectl binary the kustomize extra ins
   gitdeploy `apply --yes --no-wait`.
 
 gitdeploy runs once unmeasured first (Python's bytecode written, as an installed
-package has it). "cpu s" is the command's own CPU time.
+package has it). "cpu s" is the command's own CPU time; "start s" the time from its start
+until its first request reached the server (start-up, reading git, rendering): a part of the
+run that no concurrency shortens, to set against the physical limit.
 
 Cases: a first deploy (every object new), nothing changed since the last apply, 10% changed.
 The physical limit of a case is ceil(requests / concurrency) x latency, with the requests the
@@ -85,6 +87,7 @@ class Measure:
     concurrency: int
     exit_code: int
     cpu_seconds: float = 0.0  # the command's own CPU time, user and system
+    start_seconds: float = math.nan  # from the start until its first request reached the server
 
 
 def bodies(count: int, version: str = "1", changed_every: int = 0) -> list[dict[str, Any]]:
@@ -147,8 +150,9 @@ def run(tool: str, command: list[str], server: TestApiServer, concurrency: int,
     if done.returncode not in ((0, 2) if tool.startswith("gitdeploy") else
                                (0, KUBECTL_DIFF_CHANGES)):
         raise SystemExit(f"{tool} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return Measure(tool, seconds, len(server.requests) - before, peak, concurrency,
-                   done.returncode, cpu)
+    sent = server.requests[before:]
+    start = min(r.received for r in sent) - started if sent else math.nan
+    return Measure(tool, seconds, len(sent), peak, concurrency, done.returncode, cpu, start)
 
 
 @contextmanager
@@ -243,7 +247,8 @@ def measure_n(count: int, latency: float, concurrency: int, work: Path, *,
 def table(count: int, latency: float, rows: list[tuple[str, Measure]]) -> list[str]:
     lines = [f"N = {count} objects, {latency * 1000:.0f} ms per request",
              f"{'case':<16} {'tool':<30} {'time s':>7} {'req/obj':>8} {'vs kubectl':>11} "
-             f"{'vs kubectl c16':>15} {'x limit':>8} {'peak MiB':>9} {'cpu s':>6}"]
+             f"{'vs kubectl c16':>15} {'x limit':>8} {'peak MiB':>9} {'cpu s':>6} "
+             f"{'start s':>8}"]
     for case in dict.fromkeys(case for case, _ in rows):
         measured = {m.tool: m for c, m in rows if c == case}
         for tool, m in measured.items():
@@ -255,7 +260,8 @@ def table(count: int, latency: float, rows: list[tuple[str, Measure]]) -> list[s
                 f"{case:<16} {tool:<30} {m.seconds:7.2f} {m.requests / count:8.2f} "
                 f"{(base.seconds / m.seconds if base else float('nan')):10.2f}x "
                 f"{(c16.seconds / m.seconds if c16 else float('nan')):14.2f}x "
-                f"{m.seconds / limit:8.1f} {m.peak_kib / 1024:9.0f} {m.cpu_seconds:6.2f}")
+                f"{m.seconds / limit:8.1f} {m.peak_kib / 1024:9.0f} {m.cpu_seconds:6.2f} "
+                f"{m.start_seconds:8.2f}")
     return lines
 
 

@@ -31,3 +31,5 @@ def test_benchmark_runs_at_100_objects(tmp_path: Path) -> None:
     # every run did its work against the server and ended as expected (0, or 1 for
     # kubectl diff's "differences found")
     assert all(row["requests"] > 0 and row["exit_code"] in (0, 1) for row in rows), rows
+    # the time before the first request is a part of each run
+    assert all(0 < row["start_seconds"] < row["seconds"] for row in rows), rows

@@ -69,6 +69,7 @@ class RequestRecord:
     query: dict[str, list[str]]
     status: int
     user: str
+    received: float = 0.0  # time.perf_counter() when the request came in
 
     @property
     def dry_run(self) -> bool:
@@ -219,6 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing -----------------------------------------------------------------------
     def _serve(self) -> None:
+        received = time.perf_counter()
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         length = int(self.headers.get("Content-Length") or 0)
@@ -240,7 +242,8 @@ class _Handler(BaseHTTPRequestHandler):
             if error.text is not None:
                 body = error.text
         with self.api._lock:
-            self.api.requests.append(RequestRecord(self.command, parts.path, query, status, user))
+            self.api.requests.append(RequestRecord(self.command, parts.path, query, status, user,
+                                                   received))
         text = isinstance(body, str)
         payload = body if isinstance(body, bytes) else (
             body.encode() if isinstance(body, str) else json.dumps(body).encode())

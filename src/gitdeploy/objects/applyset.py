@@ -4,7 +4,6 @@ the inventory as read from the cluster. `state/inventory.py` reads and lists it.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,17 +59,17 @@ class Inventory:
         return api_path("v1", "configmaps", namespace=self.namespace, name=self.name)
 
     def label(self, manifest: Manifest) -> Manifest:
-        """A copy of `manifest` labelled part of this set."""
+        """`manifest` labelled part of this set: a new object that shares all but its metadata
+        with `manifest` (bodies are never changed in place; a deep copy held every object of a
+        plan twice)."""
         labels = manifest.body.get("metadata", {}).get("labels") or {}
         if PART_OF_LABEL in labels and labels[PART_OF_LABEL] != self.id:
             raise LoadError(f"{manifest.origin}: {manifest.key} sets the label {PART_OF_LABEL}",
                             ["gitdeploy sets it to the environment's ApplySet; remove it from "
                              "the manifest"])
-        body = copy.deepcopy(manifest.body)
-        body["metadata"].setdefault("labels", {})
-        if body["metadata"]["labels"] is None:
-            body["metadata"]["labels"] = {}
-        body["metadata"]["labels"][PART_OF_LABEL] = self.id
+        metadata = manifest.body["metadata"]
+        body = {**manifest.body, "metadata": {
+            **metadata, "labels": {**(metadata.get("labels") or {}), PART_OF_LABEL: self.id}}}
         return Manifest(body=body, origin=manifest.origin,
                         namespace_defaulted=manifest.namespace_defaulted)
 
