@@ -14,7 +14,9 @@ dry-runs every object.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from gitdeploy.errors import GitdeployError, KubeError
@@ -22,7 +24,7 @@ from gitdeploy.kube.client import ApiStatusError, KubeClient
 from gitdeploy.kube.concurrency import map_bounded
 from gitdeploy.kube.discovery import Discovery, ResourceInfo
 from gitdeploy.kube.target import Connection
-from gitdeploy.objects.applyset import PART_OF_LABEL
+from gitdeploy.objects.applyset import PART_OF_LABEL, Inventory
 from gitdeploy.objects.ignore import HPA_GROUP, HPA_KIND, Ignored, IgnoreRule, hpa_rule
 from gitdeploy.objects.kinds import api_path, diff_label, is_crd, is_namespace
 from gitdeploy.objects.managers import ConflictPolicy
@@ -86,13 +88,10 @@ def _build_plan(rendered: RenderedSet, connection: Connection, source: SourceInf
     client = connection.client
     env = rendered.environment
     discovery = Discovery(client)
-    inventory = read_inventory(client, env.name, env.settings.store_namespace)
+    inventory, synced = _read_state(rendered, client, discovery, concurrency, full=full)
     manifests = [inventory.label(manifest) for manifest in rendered.manifests]
-    items = _resolve(manifests, discovery, concurrency)
-    _mark_new_namespaces(items, client)
-    missing = _mark_missing_namespaces(items, client, concurrency)
-    synced = SyncedState(problem="--full") if full else read_synced(
-        client, env.settings.store_namespace, env.name)
+    items = _resolve(manifests, discovery)
+    missing = _mark_namespaces(items, client, concurrency)
     rules = FieldRules(
         rules=env.settings.ignore_rules + _autoscaled(items, client, discovery, concurrency),
         conflicts=env.settings.conflicts, replace=replace)
@@ -131,9 +130,28 @@ def _crd_resources(manifests: list[Manifest]) -> dict[tuple[str, str], ResourceI
     return found
 
 
-def _resolve(manifests: list[Manifest], discovery: Discovery, concurrency: int) -> list[_Item]:
-    api_versions = sorted({m.api_version for m in manifests})
-    map_bounded(lambda v: discovery.resolve(v, ""), api_versions, concurrency)  # warm the cache
+def _read_state(rendered: RenderedSet, client: KubeClient, discovery: Discovery,
+                concurrency: int, *, full: bool) -> tuple[Inventory, SyncedState]:
+    """The ApplySet parent and the sync fingerprints, read while discovery learns the objects'
+    API versions and where HorizontalPodAutoscalers are served: one round trip for all."""
+    env = rendered.environment
+    store = env.settings.store_namespace
+
+    def fingerprints() -> SyncedState:
+        return SyncedState(problem="--full") if full else read_synced(client, store, env.name)
+
+    api_versions = sorted({m.api_version for m in rendered.manifests})
+    calls: list[Callable[[], object]] = [
+        lambda: read_inventory(client, env.name, store), fingerprints,
+        partial(discovery.resolve_group_kind, HPA_GROUP, HPA_KIND),
+        *(partial(discovery.resolve, version, "") for version in api_versions)]
+    inventory, synced, *_ = map_bounded(lambda call: call(), calls, concurrency)
+    assert isinstance(inventory, Inventory) and isinstance(synced, SyncedState)
+    return inventory, synced
+
+
+def _resolve(manifests: list[Manifest], discovery: Discovery) -> list[_Item]:
+    """Each object with its resource (discovery knows their API versions already)."""
     from_plan = _crd_resources(manifests)
     items, problems = [], []
     for manifest in manifests:
@@ -156,38 +174,39 @@ def _resolve(manifests: list[Manifest], discovery: Discovery, concurrency: int) 
     return items
 
 
-def _mark_new_namespaces(items: list[_Item], client: KubeClient) -> None:
-    """Objects in a namespace that this plan creates cannot be dry-run: mark them."""
-    namespaces = [i for i in items if is_namespace(i.resource.group, i.resource.kind)]
-    for item in namespaces:
-        item.live = client.get(item.path)
-    new = {i.manifest.name for i in namespaces if i.live is None}
-    for item in items:
-        if item.namespace in new and not item.unverified:
-            item.unverified = f"its namespace {item.namespace} is created by this plan"
+def _mark_namespaces(items: list[_Item], client: KubeClient, concurrency: int) -> list[str]:
+    """Objects whose namespace does not exist yet cannot be dry-run: mark them. A namespace
+    in the plan is read as its object is (it may be created by this plan). A namespace the
+    objects need that is neither in the plan nor in the cluster: the server cannot dry-run its
+    objects (a 404 for the namespace, ssa-missing-namespace.jsonl), which a first deploy
+    creates; returned. A namespace the kube user may not read is taken as existing: its
+    objects' dry run says the rest. Every namespace is read at once."""
+    planned = [i for i in items if is_namespace(i.resource.group, i.resource.kind)]
+    planned_names = {i.manifest.name for i in planned}
+    needed = sorted({i.namespace for i in items if i.namespace and i.namespace not in
+                     planned_names})
 
-
-def _mark_missing_namespaces(items: list[_Item], client: KubeClient, concurrency: int
-                             ) -> list[str]:
-    """Namespaces the objects need that neither exist nor are in the plan: the server cannot
-    dry-run their objects (a 404 for the namespace, ssa-missing-namespace.jsonl), which are
-    all created by a first deploy. A namespace the kube user may not read is taken as
-    existing: its objects' dry run says the rest."""
-    planned = {i.manifest.name for i in items if is_namespace(i.resource.group, i.resource.kind)}
-    needed = sorted({i.namespace for i in items if i.namespace and i.namespace not in planned})
-
-    def exists(namespace: str) -> bool:
+    def read(entry: _Item | str) -> bool:
+        if isinstance(entry, _Item):
+            entry.live = client.get(entry.path)
+            return entry.live is not None
         try:
-            return client.get(api_path("v1", "namespaces", name=namespace)) is not None
+            return client.get(api_path("v1", "namespaces", name=entry)) is not None
         except ApiStatusError as error:
             if error.status == 403:
                 return True
             raise
 
-    missing = [ns for ns, found in zip(needed, map_bounded(exists, needed, concurrency),
-                                       strict=True) if not found]
+    entries: list[_Item | str] = [*planned, *needed]
+    found = map_bounded(read, entries, concurrency)
+    new = {i.manifest.name for i in planned if i.live is None}
+    missing = [ns for ns, exists in zip(needed, found[len(planned):], strict=True) if not exists]
     for item in items:
-        if item.namespace in missing and not item.unverified:
+        if item.unverified:
+            continue
+        if item.namespace in new:
+            item.unverified = f"its namespace {item.namespace} is created by this plan"
+        elif item.namespace in missing:
             item.unverified = f"its namespace {item.namespace} does not exist yet"
     return missing
 
@@ -244,7 +263,7 @@ def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int, skip: 
     groups: dict[str, list[_Item]] = defaultdict(list)
     for item in items:
         if is_namespace(item.resource.group, item.resource.kind):
-            skip(item)  # read already (_mark_new_namespaces)
+            skip(item)  # read already (_mark_namespaces)
         elif not item.unverified:
             groups[item.resource.collection_path(item.namespace)].append(item)
 
