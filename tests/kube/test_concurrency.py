@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import signal
 import threading
 import time
 
@@ -41,15 +42,36 @@ def test_the_first_error_in_input_order_is_raised_after_every_call_ran() -> None
     ran: list[int] = []
 
     def call(n: int) -> int:
-        time.sleep(0.001 * (10 - n % 10))
+        if n == 1:
+            time.sleep(0.05)  # fails last of all, but comes first
         ran.append(n)
-        if n in (7, 3):
+        if n in (1, 2):
             raise ValueError(f"call {n}")
         return n
 
-    with pytest.raises(ValueError, match="call 3"):
+    with pytest.raises(ValueError, match="call 1"):
         map_bounded(call, range(30), 5)
     assert sorted(ran) == list(range(30))
+
+
+def test_calls_not_yet_handed_to_a_worker_do_not_run_after_an_interrupt() -> None:
+    """Calls are handed out as workers free up: Ctrl-C stops the ones not started, rather
+    than waiting for every queued call (each an API request) to run."""
+    ran: list[int] = []
+    main = threading.main_thread().ident
+    assert main is not None and threading.get_ident() == main
+
+    def call(n: int) -> int:
+        if n == 0:
+            time.sleep(0.05)  # the caller waits for the calls by now
+            signal.pthread_kill(main, signal.SIGINT)
+        time.sleep(0.01)
+        ran.append(n)
+        return n
+
+    with pytest.raises(KeyboardInterrupt):
+        map_bounded(call, range(200), 4)
+    assert len(ran) < 100, ran  # without: all 200
 
 
 def test_calls_run_in_a_copy_of_the_callers_context() -> None:

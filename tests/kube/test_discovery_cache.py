@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from gitdeploy.kube.discovery_cache import DiscoveryCache, server_folder
+from gitdeploy.kube.concurrency import map_bounded
+from gitdeploy.kube.discovery_cache import (
+    DiscoveryCache,
+    known_scopes,
+    remember_scopes,
+    server_folder,
+)
 from tests import manifests as objects
 from tests.conftest import ConfigRepo, MakeEnvironment
 from tests.kubeapi.server import TestApiServer
@@ -91,3 +97,12 @@ def test_entries_expire_and_damaged_files_are_ignored(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("a file where a folder would be")
     blocked.store("groups", [])  # cannot be written: only slower, never an error
     assert blocked.load("groups") is None
+
+
+def test_kinds_remembered_from_many_threads_at_once_are_all_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan's discovery runs in several threads: none drops the kinds another added."""
+    monkeypatch.setenv("GITDEPLOY_CACHE_DIR", str(tmp_path))
+    kinds = [(f"group{n}.example.com", f"Kind{n}") for n in range(40)]
+    map_bounded(lambda key: remember_scopes({key: True}), kinds, 16)
+    assert known_scopes() == dict.fromkeys(kinds, True)

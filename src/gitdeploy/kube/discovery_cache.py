@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,10 +126,18 @@ def known_scopes() -> dict[tuple[str, str], bool]:
     return found
 
 
+_SCOPES_WRITER = threading.Lock()  # a plan's discovery runs in several threads at once
+
+
 def remember_scopes(scopes: dict[tuple[str, str], bool]) -> None:
     """Add kinds' scopes to the index (a help, never an error)."""
     if not scopes or ttl_from_environment() <= 0:
         return
+    with _SCOPES_WRITER:  # read, add and write back as one: no thread drops another's kinds
+        _add_scopes(scopes)
+
+
+def _add_scopes(scopes: dict[tuple[str, str], bool]) -> None:
     known = known_scopes()
     if all(known.get(key) == value for key, value in scopes.items()):
         return

@@ -59,9 +59,10 @@ class Inventory:
         return api_path("v1", "configmaps", namespace=self.namespace, name=self.name)
 
     def label(self, manifest: Manifest) -> Manifest:
-        """`manifest` labelled part of this set: a new object that shares all but its metadata
-        with `manifest` (bodies are never changed in place; a deep copy held every object of a
-        plan twice)."""
+        """`manifest` labelled part of this set: a new object with metadata and labels of its
+        own, sharing the rest with `manifest` (a deep copy held every object of a plan twice).
+        Whatever changes a labelled body in place may change only its metadata; every step
+        that takes fields out of a body works on a copy."""
         labels = manifest.body.get("metadata", {}).get("labels") or {}
         if PART_OF_LABEL in labels and labels[PART_OF_LABEL] != self.id:
             raise LoadError(f"{manifest.origin}: {manifest.key} sets the label {PART_OF_LABEL}",

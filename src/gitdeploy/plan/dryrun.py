@@ -141,11 +141,13 @@ def _read_state(rendered: RenderedSet, client: KubeClient, discovery: Discovery,
         return SyncedState(problem="--full") if full else read_synced(client, store, env.name)
 
     api_versions = sorted({m.api_version for m in rendered.manifests})
+    # In the order their errors come first, as when they were read one after another.
     calls: list[Callable[[], object]] = [
-        lambda: read_inventory(client, env.name, store), fingerprints,
-        partial(discovery.resolve_group_kind, HPA_GROUP, HPA_KIND),
-        *(partial(discovery.resolve, version, "") for version in api_versions)]
-    inventory, synced, *_ = map_bounded(lambda call: call(), calls, concurrency)
+        lambda: read_inventory(client, env.name, store),
+        *(partial(discovery.resolve, version, "") for version in api_versions),
+        fingerprints, partial(discovery.resolve_group_kind, HPA_GROUP, HPA_KIND)]
+    found = map_bounded(lambda call: call(), calls, concurrency)
+    inventory, synced = found[0], found[-2]
     assert isinstance(inventory, Inventory) and isinstance(synced, SyncedState)
     return inventory, synced
 
