@@ -50,12 +50,14 @@ def test_the_query_is_kept_on_every_page(client: KubeClient) -> None:
 
 def test_an_expired_token_starts_the_listing_again_once(client: KubeClient,
                                                         api_server: TestApiServer) -> None:
-    pages = client.list_pages(COLLECTION, limit=2)
+    restarts: list[int] = []
+    pages = client.list_pages(COLLECTION, limit=2, restarted=lambda: restarts.append(1))
     first = next(pages)
     api_server.inject(Fault(method="GET", path=f"^{COLLECTION}$", status=410, times=1))
     rest = list(pages)
     assert names([first, *rest]) == [["cm-0", "cm-1"], ["cm-0", "cm-1"], ["cm-2", "cm-3"],
                                      ["cm-4", ROOT_CA]]
+    assert restarts == [1]  # told once, before the first page came again
 
 
 def test_a_second_expired_token_is_an_error(client: KubeClient,

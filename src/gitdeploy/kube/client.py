@@ -244,12 +244,14 @@ class KubeClient:
             raise
 
     def list_pages(self, collection: str, *, query: dict[str, str] | None = None,
-                   limit: int = LIST_PAGE) -> Iterator[list[dict[str, Any]]]:
+                   limit: int = LIST_PAGE, restarted: Callable[[], None] | None = None
+                   ) -> Iterator[list[dict[str, Any]]]:
         """The items of `collection`, a page at a time. Every page comes from the snapshot the
         first one was read from (the `continue` token pins it). When the token has expired
         (410: the server compacted that snapshot away) the listing starts again from the
-        first page, once: a reader must accept an item it has seen before."""
-        token, restarted = "", False
+        first page, once, after calling `restarted`: what the reader took from the pages
+        before belongs to another snapshot (an item may be seen again, or be gone)."""
+        token, again = "", False
         while True:
             paged = {**(query or {}), "limit": str(limit)}
             if token:
@@ -257,9 +259,11 @@ class KubeClient:
             try:
                 answer = self.request("GET", collection, query=paged)
             except ApiStatusError as error:
-                if error.status != 410 or not token or restarted:
+                if error.status != 410 or not token or again:
                     raise
-                token, restarted = "", True
+                token, again = "", True
+                if restarted is not None:
+                    restarted()
                 continue
             yield answer.get("items") or []
             token = (answer.get("metadata") or {}).get("continue") or ""

@@ -277,7 +277,14 @@ def _fetch_live(items: list[_Item], client: KubeClient, concurrency: int, skip: 
             return
         by_name = {member.manifest.name: member for member in members}
         found: dict[str, dict[str, Any]] = {}
-        for page in client.list_pages(collection):
+
+        def forget() -> None:  # the LIST starts over: only its latest reading counts
+            found.clear()
+            for member in members:
+                member.live = None
+                skip(member)
+
+        for page in client.list_pages(collection, restarted=forget):
             for live in page:
                 metadata = live["metadata"]
                 in_set = (metadata.get("labels") or {}).get(PART_OF_LABEL) == skip.set_id
@@ -324,7 +331,7 @@ class _Skip:
         self.set_id = set_id
 
     def __call__(self, item: _Item) -> None:
-        # Seen again when a LIST started over (list_pages): only the latest reading counts.
+        # Each reading starts from nothing (a LIST that starts over reads the item again).
         item.prepared, item.synced, item.skipped, item.change = None, "", False, None
         if item.unverified or item.live is None:
             return
